@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that browser tests need, when they are missing
+# and this user may install them. Elsewhere the browser tests say why they skip.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "system-deps: ${missing[*]} missing and cannot be installed here; browser tests will be skipped" >&2
+    exit 0
+fi
+echo "system-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
