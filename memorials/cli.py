@@ -1,0 +1,262 @@
+"""The ``memorials`` command: init, demo, serve, import, export, map, user, …"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from maps.facilities import facility_map, render_html
+from maps.tiles import tile_source
+from memorials import demo as demo_data
+from memorials import users as user_service
+from memorials.actors import SYSTEM
+from memorials.bootstrap import prepare_database
+from memorials.db import backend_name, create_db_engine, session_factory, transaction
+from memorials.divisions import normalize_code, prefix_of
+from memorials.errors import DomainError, ValidationProblem
+from memorials.exporting import export_facilities
+from memorials.facilities import FacilityQuery
+from memorials.importing import ImportReport, import_facilities, import_martyrs
+from memorials.mapdata import facility_markers
+from memorials.migrate import current_revision
+from memorials.permissions import Role
+from memorials.settings import Settings
+
+app = typer.Typer(help="烈士纪念设施管理系统 — memorial registry", no_args_is_help=True, add_completion=False)
+user_app = typer.Typer(help="Accounts: add, list, disable, reset-password.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+console = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def _session(write: bool = True) -> Iterator[Session]:
+    settings = Settings()
+    engine = create_db_engine(settings.resolved_database_url())
+    try:
+        prepare_database(engine)
+        with transaction(session_factory(engine, write=write)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def init() -> None:
+    """Create the database (or bring it to the latest schema) and load the division table."""
+    settings = Settings()
+    engine = create_db_engine(settings.resolved_database_url())
+    added = prepare_database(engine)
+    console.print(f"database: {backend_name(engine)} at revision {current_revision(engine)}"
+                  + (f"; {added} divisions loaded" if added else ""))
+    engine.dispose()
+
+
+DEMO_PASSWORD_NOTE = "demo accounts (shown once; change them with `memorials user reset-password`):"
+
+
+@app.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="only when the registry has no facility yet")] = False,
+) -> None:
+    """Load the demo district (红安县: real divisions, fictional facilities and martyrs) and its accounts."""
+    with _session() as session:
+        if if_empty and not demo_data.is_empty(session):
+            console.print("registry not empty: demo not loaded")
+            return
+        report = demo_data.load_demo(session)
+        accounts = _demo_accounts(session)
+    console.print(f"demo: {report.facilities.created} facilities, {report.martyrs.created} martyrs loaded"
+                  f" ({report.facilities.skipped + report.martyrs.skipped} already there)")
+    if accounts:
+        console.print(DEMO_PASSWORD_NOTE)
+        table = Table("username", "role", "password")
+        for name, role, password in accounts:
+            table.add_row(name, role, password)
+        console.print(table)
+
+
+def _demo_accounts(session: Session) -> list[tuple[str, str, str]]:
+    created = []
+    for role in Role:
+        name = f"demo_{role.value}"
+        if user_service.get_user(session=session, username=name) is not None:
+            continue
+        password = secrets.token_urlsafe(9)
+        user_service.create_user(session=session, username=name, password=password, role=role.value,
+                                 jurisdiction=demo_data.DISTRICT_CODE, display_name=f"演示{role.value}")
+        created.append((name, role.value, password))
+    return created
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="default MEMORIALS_HOST or 127.0.0.1")] = None,
+    port: Annotated[Optional[int], typer.Option(help="default MEMORIALS_PORT or 8000")] = None,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
+) -> None:
+    """Serve the web application."""
+    settings = Settings()
+    uvicorn.run("api.main:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+                workers=workers, proxy_headers=True)
+
+
+class ImportKind(str, Enum):
+    facilities = "facilities"
+    martyrs = "martyrs"
+
+
+def _print_report(report: ImportReport) -> None:
+    console.print(f"{report.total} rows: {report.created} added, {report.skipped} already there, "
+                  f"{report.rejected} rejected")
+    for problem in report.problems:
+        err.print(f"  line {problem.line}: {problem.field}: {problem.reason}")
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX with a header row")],
+    kind: Annotated[ImportKind, typer.Option(help="what the rows are")] = ImportKind.facilities,
+) -> None:
+    """Import facilities (longitude/latitude columns) or martyrs; bad rows are listed, good rows kept."""
+    run = import_facilities if kind is ImportKind.facilities else import_martyrs
+    try:
+        with _session() as session, Progress(
+            TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=err, transient=True,
+        ) as bar:
+            task = bar.add_task("rows", total=None)
+            report = run(session=session, path=path, actor=SYSTEM,
+                         progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except ValidationProblem as exc:
+        _fail(f"{exc.field}: {exc.reason}")
+        return
+    _print_report(report)
+    if report.rejected:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def export(
+    path: Annotated[Path, typer.Argument(dir_okay=False, help="output: .csv, .xlsx or .geojson")],
+    division: Annotated[Optional[str], typer.Option(help="division code (prefix) to export")] = None,
+) -> None:
+    """Export facilities as CSV, XLSX (ledger with Chinese headers) or GeoJSON."""
+    try:
+        query = FacilityQuery(division=prefix_of(normalize_code(division, field="division")) if division else None)
+        with _session(write=False) as session:
+            count = export_facilities(session=session, path=path, actor=SYSTEM, query=query)
+    except DomainError as exc:
+        _fail(str(exc))
+        return
+    console.print(f"{count} facilities written to {path}")
+
+
+@app.command("map")
+def map_(
+    path: Annotated[Path, typer.Argument(dir_okay=False, help="output HTML file")],
+    division: Annotated[Optional[str], typer.Option(help="division code (prefix)")] = None,
+    tiles: Annotated[Optional[str], typer.Option(help="osm, tianditu, gaode or none (default MEMORIALS_TILES)")] = None,
+) -> None:
+    """Write a standalone HTML map (every script inlined: opens offline)."""
+    settings = Settings()
+    try:
+        source = tile_source(tiles or settings.tiles, tianditu_key=settings.tianditu_key)
+        query = FacilityQuery(division=prefix_of(normalize_code(division, field="division")) if division else None)
+        with _session(write=False) as session:
+            markers = facility_markers(session=session, actor=SYSTEM, query=query,
+                                       url_for=lambda i: f"http://{settings.host}:{settings.port}/facilities/{i}")
+    except (DomainError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    path.write_text(render_html(facility_map(markers, tiles=source), inline_assets=True), encoding="utf-8")
+    console.print(f"{len(markers)} facilities drawn in {path}")
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, planner, inspector, organizer, case_officer or viewer")],
+    division: Annotated[str, typer.Option(help="jurisdiction: a division code (empty only for a national admin)")],
+    password: Annotated[Optional[str], typer.Option(help="prompted for when not given")] = None,
+    display_name: Annotated[str, typer.Option(help="name shown on pages")] = "",
+) -> None:
+    """Add an account."""
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        with _session() as session:
+            user = user_service.create_user(session=session, username=username, password=password, role=role,
+                                            jurisdiction=division, display_name=display_name)
+            name = user.username
+    except DomainError as exc:
+        _fail(str(exc))
+        return
+    console.print(f"user {name} added")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List accounts."""
+    with _session(write=False) as session:
+        table = Table("username", "name", "role", "jurisdiction", "active", "locked until")
+        for u in user_service.list_users(session=session):
+            table.add_row(u.username, u.display_name, u.role, u.jurisdiction or "(nationwide)",
+                          "yes" if u.active else "no", u.locked_until.isoformat() if u.locked_until else "")
+    console.print(table)
+
+
+def _require_user(session: Session, username: str):  # type: ignore[no-untyped-def]
+    user = user_service.get_user(session=session, username=username)
+    if user is None:
+        _fail(f"no user {username}")
+    return user
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disable an account (it is kept, with its history) and end its sessions."""
+    with _session() as session:
+        user_service.set_active(session=session, user=_require_user(session, username), active=False)
+    console.print(f"user {username} disabled")
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """Enable a disabled account."""
+    with _session() as session:
+        user_service.set_active(session=session, user=_require_user(session, username), active=True)
+    console.print(f"user {username} enabled")
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    username: str,
+    password: Annotated[Optional[str], typer.Option(help="prompted for when not given")] = None,
+) -> None:
+    """Set a new password; it also unlocks the account and ends its sessions."""
+    if password is None:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    try:
+        with _session() as session:
+            user_service.set_password(session=session, user=_require_user(session, username), password=password)
+    except DomainError as exc:
+        _fail(str(exc))
+        return
+    console.print(f"password of {username} reset")

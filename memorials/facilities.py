@@ -1,0 +1,278 @@
+"""Facilities: register, change, find. A facility is never deleted.
+
+Removal is a status change (``removed``); a facility emptied by a relocation
+keeps its record with status ``relocated`` and a link to where its graves
+went.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gis.coords import CoordinateError, check_point, to_wgs84
+from gis.geodesy import BBox
+from memorials import audit
+from memorials.actors import Actor
+from memorials.divisions import require_division, within
+from memorials.errors import Conflict, NotFound, ValidationProblem
+from memorials.models import Burial, Facility, Martyr
+from memorials.schemas import FacilityCreate, FacilityUpdate
+from memorials.spatial import spatial_index
+from memorials.text import query_key, search_key, to_simplified
+
+AUDITED_FIELDS = (
+    "code", "name", "kind", "protection_level", "status", "division_code", "address", "longitude",
+    "latitude", "custodian", "custodian_person", "patrol_interval_days", "description", "relocated_to_id",
+)
+NEAREST_START_M = 2_000.0
+EARTH_HALF_CIRCUMFERENCE_M = 20_100_000.0
+
+
+@dataclass
+class FacilityQuery:
+    """Filters for listing facilities; every one optional, all combined with AND."""
+
+    bbox: BBox | None = None
+    near: tuple[float, float] | None = None
+    within_m: float | None = None
+    division: str | None = None
+    kinds: Sequence[str] = field(default_factory=tuple)
+    protection_levels: Sequence[str] = field(default_factory=tuple)
+    statuses: Sequence[str] = field(default_factory=tuple)
+    q: str | None = None
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _point(lon: float, lat: float, crs: str) -> tuple[float, float]:
+    try:
+        lon, lat = check_point(lon, lat)
+        return to_wgs84(lon, lat, crs)
+    except CoordinateError as exc:
+        raise ValidationProblem(exc.field, exc.reason) from None
+
+
+def _next_code(session: Session, division_code: str) -> str:
+    county = division_code[:6]
+    prefix = f"{county}-"
+    last = session.scalar(
+        select(func.max(Facility.code)).where(Facility.code.like(f"{prefix}%"), func.length(Facility.code) == 11)
+    )
+    number = int(last[len(prefix):]) + 1 if last and last[len(prefix):].isdigit() else 1
+    return f"{prefix}{number:04d}"
+
+
+def _check_code_free(session: Session, code: str, *, exclude_id: int | None = None) -> None:
+    stmt = select(Facility.id).where(Facility.code == code)
+    if exclude_id is not None:
+        stmt = stmt.where(Facility.id != exclude_id)
+    if session.scalar(stmt) is not None:
+        raise Conflict(f"code: a facility with registry code {code} already exists")
+
+
+def _in_scope(actor: Actor) -> ColumnElement[bool]:
+    return within(Facility.division_code, actor.scope) if actor.scope else Facility.id.is_not(None)
+
+
+def create_facility(*, session: Session, data: FacilityCreate, actor: Actor) -> Facility:
+    division = require_division(session=session, code=data.division_code)
+    if not actor.covers(division.code):
+        raise ValidationProblem("division_code", f"{division.code} is outside your jurisdiction")
+    lon, lat = _point(data.longitude, data.latitude, data.crs)
+    code = data.code or _next_code(session, division.code)
+    _check_code_free(session, code)
+    facility = Facility(
+        code=code,
+        name=data.name,
+        name_key=search_key(data.name),
+        kind=data.kind.value,
+        protection_level=data.protection_level.value,
+        status=data.status.value,
+        division_code=division.code,
+        address=data.address,
+        longitude=lon,
+        latitude=lat,
+        custodian=data.custodian,
+        custodian_person=data.custodian_person,
+        patrol_interval_days=data.patrol_interval_days,
+        description=data.description,
+    )
+    session.add(facility)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"code: a facility with registry code {code} already exists") from None
+    audit.record(session=session, actor=actor, entity="facility", entity_id=facility.id, action="create",
+                 old=None, new=audit.snapshot(facility, AUDITED_FIELDS))
+    return facility
+
+
+def update_facility(*, session: Session, facility: Facility, data: FacilityUpdate, actor: Actor) -> Facility:
+    given = data.model_dump(exclude_unset=True)
+    given.pop("crs", None)
+    for name in ("name", "kind", "protection_level", "status", "division_code", "address", "custodian",
+                 "custodian_person", "patrol_interval_days", "description"):
+        if name in given and given[name] is None:
+            raise ValidationProblem(name, "cannot be empty")
+    before = audit.snapshot(facility, AUDITED_FIELDS)
+
+    if "longitude" in given or "latitude" in given:
+        lon = given.pop("longitude", None)
+        lat = given.pop("latitude", None)
+        if lon is None or lat is None:
+            raise ValidationProblem("longitude" if lon is None else "latitude",
+                                    "longitude and latitude must be given together")
+        facility.longitude, facility.latitude = _point(lon, lat, data.crs)
+    if "division_code" in given:
+        division = require_division(session=session, code=given.pop("division_code"))
+        if not actor.covers(division.code):
+            raise ValidationProblem("division_code", f"{division.code} is outside your jurisdiction")
+        facility.division_code = division.code
+    if "relocated_to_id" in given:
+        target_id = given.pop("relocated_to_id")
+        if target_id is not None:
+            target = session.get(Facility, target_id)
+            if target is None or not actor.covers(target.division_code) or target.id == facility.id:
+                raise ValidationProblem("relocated_to_id", f"no facility {target_id} to point to")
+        facility.relocated_to_id = target_id
+    for name, value in given.items():
+        if name == "name":
+            facility.name_key = search_key(value)
+        setattr(facility, name, value.value if hasattr(value, "value") else value)
+    after = audit.snapshot(facility, AUDITED_FIELDS)
+    changes_old = {k: v for k, v in before.items() if after[k] != v}
+    if changes_old:
+        session.flush()
+        action = "status" if set(changes_old) == {"status"} else "update"
+        audit.record(session=session, actor=actor, entity="facility", entity_id=facility.id, action=action,
+                     old=changes_old, new={k: after[k] for k in changes_old})
+    return facility
+
+
+def get_facility(*, session: Session, facility_id: int, actor: Actor) -> Facility:
+    """The facility, or ``NotFound`` when it does not exist or lies outside the actor's jurisdiction."""
+    facility = session.get(Facility, facility_id)
+    if facility is None or not actor.covers(facility.division_code):
+        raise NotFound("facility", facility_id)
+    return facility
+
+
+def _filtered(stmt: Select, query: FacilityQuery, session: Session, actor: Actor) -> Select:
+    index = spatial_index(session)
+    stmt = stmt.where(_in_scope(actor))
+    if query.division:
+        stmt = stmt.where(within(Facility.division_code, query.division))
+    if query.kinds:
+        stmt = stmt.where(Facility.kind.in_(query.kinds))
+    if query.protection_levels:
+        stmt = stmt.where(Facility.protection_level.in_(query.protection_levels))
+    if query.statuses:
+        stmt = stmt.where(Facility.status.in_(query.statuses))
+    if query.bbox:
+        stmt = stmt.where(index.in_bbox(query.bbox))
+    if query.near and query.within_m is not None:
+        stmt = stmt.where(index.within_m(query.near[0], query.near[1], query.within_m))
+    if query.q:
+        key = _like_escape(query_key(query.q))
+        raw = _like_escape(query.q.strip())
+        simplified = _like_escape(to_simplified(query.q.strip()))
+        stmt = stmt.where(
+            or_(
+                Facility.name_key.like(f"%{key}%", escape="\\"),
+                Facility.code.like(f"%{raw}%", escape="\\"),
+                Facility.address.like(f"%{raw}%", escape="\\"),
+                Facility.address.like(f"%{simplified}%", escape="\\"),
+            )
+        )
+    return stmt
+
+
+def list_facilities(
+    *, session: Session, query: FacilityQuery, actor: Actor, limit: int = 50, offset: int = 0
+) -> tuple[list[tuple[Facility, float | None]], int]:
+    """One page of facilities and the total matching.
+
+    With ``near`` the page is ordered nearest first and each item carries its
+    distance in metres; otherwise by registry code.
+    """
+    total = session.scalar(_filtered(select(func.count(Facility.id)), query, session, actor)) or 0
+    if not query.near:
+        stmt = _filtered(select(Facility), query, session, actor).order_by(Facility.code, Facility.id)
+        items = list(session.scalars(stmt.limit(limit).offset(offset)))
+        return [(f, None) for f in items], total
+    return _nearest_page(session, query, actor, limit, offset, total), total
+
+
+def _nearest_page(
+    session: Session, query: FacilityQuery, actor: Actor, limit: int, offset: int, total: int
+) -> list[tuple[Facility, float | None]]:
+    assert query.near is not None
+    lon, lat = query.near
+    index = spatial_index(session)
+    wanted = min(offset + limit, total)
+    distance = index.distance_m(lon, lat).label("distance_m")
+    base = _filtered(select(Facility, distance), query, session, actor)
+    radius = NEAREST_START_M
+    while True:
+        stmt = base
+        prefilter = None
+        if query.within_m is None and radius < EARTH_HALF_CIRCUMFERENCE_M:
+            prefilter = index.knn_prefilter(lon, lat, radius)
+        if prefilter is not None:
+            stmt = stmt.where(prefilter)
+            found = session.scalar(
+                _filtered(select(func.count(Facility.id)), query, session, actor).where(prefilter)
+            ) or 0
+            if found < wanted:
+                radius *= 4
+                continue
+        stmt = stmt.order_by(index.nearest_order(lon, lat), Facility.id).limit(limit).offset(offset)
+        return [(f, float(d) if d is not None and math.isfinite(d) else None) for f, d in session.execute(stmt)]
+
+
+def facility_counts(*, session: Session, actor: Actor, division: str | None = None) -> dict[str, dict[str, int]]:
+    """Counts by kind, by protection level and by status (for the home page)."""
+    out: dict[str, dict[str, int]] = {}
+    for name, column in (("kind", Facility.kind), ("protection_level", Facility.protection_level),
+                         ("status", Facility.status)):
+        stmt = select(column, func.count(Facility.id)).where(_in_scope(actor)).group_by(column)
+        if division:
+            stmt = stmt.where(within(Facility.division_code, division))
+        out[name] = {k: n for k, n in session.execute(stmt)}
+    return out
+
+
+def buried_here(*, session: Session, facility: Facility, current_only: bool = True) -> list[tuple[Burial, Martyr]]:
+    stmt = (
+        select(Burial, Martyr)
+        .join(Martyr, Martyr.id == Burial.martyr_id)
+        .where(Burial.facility_id == facility.id)
+        .order_by(Burial.plot, Martyr.name)
+    )
+    if current_only:
+        stmt = stmt.where(Burial.until.is_(None))
+    return list(session.execute(stmt).all())
+
+
+def martyr_names_by_facility(*, session: Session, facility_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Names of the martyrs lying now in each facility, for popups."""
+    out: dict[int, list[str]] = {}
+    for chunk_start in range(0, len(facility_ids), 900):
+        chunk = facility_ids[chunk_start:chunk_start + 900]
+        stmt = (
+            select(Burial.facility_id, Martyr.name)
+            .join(Martyr, Martyr.id == Burial.martyr_id)
+            .where(Burial.facility_id.in_(chunk), Burial.until.is_(None))
+            .order_by(Burial.facility_id, Burial.plot, Martyr.name)
+        )
+        for fid, name in session.execute(stmt):
+            out.setdefault(fid, []).append(name)
+    return out

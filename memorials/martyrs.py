@@ -1,0 +1,168 @@
+"""Martyrs: the people the registry remembers, findable by any spelling of their name."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from memorials import audit
+from memorials.actors import Actor
+from memorials.dates import may_precede
+from memorials.divisions import require_division, within
+from memorials.errors import Conflict, NotFound, ValidationProblem
+from memorials.hometowns import resolve_hometown
+from memorials.models import Burial, Facility, Martyr
+from memorials.schemas import MartyrCreate, MartyrUpdate
+from memorials.text import query_key, search_key
+
+AUDITED_FIELDS = (
+    "name", "name_variants", "gender", "ethnicity", "birth_date", "death_date", "hometown",
+    "hometown_division_code", "unit", "rank", "place_of_death", "battle", "certificate_no", "biography",
+    "division_code",
+)
+REQUIRED = ("name", "gender")
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _in_scope(actor: Actor) -> ColumnElement[bool]:
+    return within(Martyr.division_code, actor.scope) if actor.scope else Martyr.id.is_not(None)
+
+
+def _check_dates(birth: str | None, death: str | None) -> None:
+    if birth and death and not may_precede(birth, death):
+        raise ValidationProblem("death_date", f"death ({death}) is before birth ({birth})")
+
+
+def _check_certificate_free(session: Session, number: str | None, *, exclude_id: int | None = None) -> None:
+    if not number:
+        return
+    stmt = select(Martyr.id).where(Martyr.certificate_no == number)
+    if exclude_id is not None:
+        stmt = stmt.where(Martyr.id != exclude_id)
+    if session.scalar(stmt) is not None:
+        raise Conflict(f"certificate_no: certificate {number} is already registered to another martyr")
+
+
+def _owning_division(session: Session, code: str | None, actor: Actor) -> str:
+    if code is None:
+        if not actor.jurisdiction:
+            raise ValidationProblem("division_code", "is required: the division whose bureau keeps this record")
+        return actor.jurisdiction
+    division = require_division(session=session, code=code)
+    if not actor.covers(division.code):
+        raise ValidationProblem("division_code", f"{division.code} is outside your jurisdiction")
+    return division.code
+
+
+def _hometown_code(session: Session, hometown: str, code: str | None) -> str | None:
+    if code is not None:
+        return require_division(session=session, code=code, field="hometown_division_code").code
+    return resolve_hometown(session=session, text=hometown) if hometown else None
+
+
+def create_martyr(*, session: Session, data: MartyrCreate, actor: Actor) -> Martyr:
+    _check_dates(data.birth_date, data.death_date)
+    _check_certificate_free(session, data.certificate_no)
+    values = data.model_dump()
+    values["division_code"] = _owning_division(session, data.division_code, actor)
+    values["hometown_division_code"] = _hometown_code(session, data.hometown, data.hometown_division_code)
+    values["gender"] = data.gender.value
+    values["name_variants"] = [v for v in data.name_variants if v != data.name]
+    martyr = Martyr(**values, name_key=search_key(data.name, *values["name_variants"]))
+    session.add(martyr)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"certificate_no: certificate {data.certificate_no} is already registered") from None
+    audit.record(session=session, actor=actor, entity="martyr", entity_id=martyr.id, action="create",
+                 old=None, new=audit.snapshot(martyr, AUDITED_FIELDS))
+    return martyr
+
+
+def update_martyr(*, session: Session, martyr: Martyr, data: MartyrUpdate, actor: Actor) -> Martyr:
+    given = data.model_dump(exclude_unset=True)
+    for name in REQUIRED + ("ethnicity", "hometown", "unit", "rank", "place_of_death", "battle", "biography",
+                            "name_variants", "division_code"):
+        if name in given and given[name] is None:
+            raise ValidationProblem(name, "cannot be empty")
+    before = audit.snapshot(martyr, AUDITED_FIELDS)
+    birth = given.get("birth_date", martyr.birth_date)
+    death = given.get("death_date", martyr.death_date)
+    _check_dates(birth, death)
+    if "certificate_no" in given:
+        _check_certificate_free(session, given["certificate_no"], exclude_id=martyr.id)
+    if "division_code" in given:
+        given["division_code"] = _owning_division(session, given["division_code"], actor)
+    if "hometown_division_code" in given or "hometown" in given:
+        given["hometown_division_code"] = _hometown_code(
+            session, given.get("hometown", martyr.hometown), given.get("hometown_division_code")
+        )
+    for name, value in given.items():
+        setattr(martyr, name, value.value if hasattr(value, "value") else value)
+    martyr.name_variants = [v for v in martyr.name_variants if v != martyr.name]
+    martyr.name_key = search_key(martyr.name, *martyr.name_variants)
+    after = audit.snapshot(martyr, AUDITED_FIELDS)
+    changed = {k: v for k, v in before.items() if after[k] != v}
+    if changed:
+        session.flush()
+        audit.record(session=session, actor=actor, entity="martyr", entity_id=martyr.id, action="update",
+                     old=changed, new={k: after[k] for k in changed})
+    return martyr
+
+
+def get_martyr(*, session: Session, martyr_id: int, actor: Actor) -> Martyr:
+    martyr = session.get(Martyr, martyr_id)
+    if martyr is None or not actor.covers(martyr.division_code):
+        raise NotFound("martyr", martyr_id)
+    return martyr
+
+
+def list_martyrs(
+    *,
+    session: Session,
+    actor: Actor,
+    q: str | None = None,
+    division: str | None = None,
+    facility_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Martyr], int]:
+    """Martyrs matching ``q`` in any script (张德胜 finds 張德勝), within a division or facility."""
+    conditions = [_in_scope(actor)]
+    if division:
+        conditions.append(within(Martyr.division_code, division))
+    if q:
+        key = _like_escape(query_key(q))
+        raw = _like_escape(q.strip())
+        conditions.append(or_(Martyr.name_key.like(f"%{key}%", escape="\\"),
+                              Martyr.certificate_no.like(f"%{raw}%", escape="\\")))
+    if facility_id is not None:
+        conditions.append(
+            Martyr.id.in_(select(Burial.martyr_id).where(Burial.facility_id == facility_id, Burial.until.is_(None)))
+        )
+    total = session.scalar(select(func.count(Martyr.id)).where(*conditions)) or 0
+    stmt = select(Martyr).where(*conditions).order_by(Martyr.name, Martyr.id).limit(limit).offset(offset)
+    return list(session.scalars(stmt)), total
+
+
+def current_burial(*, session: Session, martyr: Martyr) -> tuple[Burial, Facility] | None:
+    row = session.execute(
+        select(Burial, Facility)
+        .join(Facility, Facility.id == Burial.facility_id)
+        .where(Burial.martyr_id == martyr.id, Burial.until.is_(None))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def burial_history(*, session: Session, martyr: Martyr) -> list[tuple[Burial, Facility]]:
+    stmt = (
+        select(Burial, Facility)
+        .join(Facility, Facility.id == Burial.facility_id)
+        .where(Burial.martyr_id == martyr.id)
+        .order_by(Burial.id)
+    )
+    return list(session.execute(stmt).all())

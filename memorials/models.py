@@ -1,0 +1,222 @@
+"""Tables of the registry core: divisions, facilities, martyrs, burials, relatives.
+
+Points are stored as WGS84 longitude/latitude columns on both backends. The
+spatial index lives beside them and is kept by the database itself: an
+R*Tree table filled by triggers on SQLite, generated ``geometry`` and
+``geography`` columns with GiST indexes on PostGIS (see the migrations and
+``memorials.spatial``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from memorials.db import Base
+from memorials.vocab import DivisionLevel, FacilityKind, FacilityStatus, Gender, ProtectionLevel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _in(column: str, values: type) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Division(Base):
+    """An administrative division (GB/T 2260 and the statistical codes below it)."""
+
+    __tablename__ = "divisions"
+    __table_args__ = (CheckConstraint(_in("level", DivisionLevel), name="level"),)
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    full_name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(10))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"), index=True)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    boundary: Mapped[dict | None] = mapped_column(JSON)
+    """Optional GeoJSON polygon, WGS84."""
+
+
+class Facility(Base):
+    __tablename__ = "facilities"
+    __table_args__ = (
+        CheckConstraint(_in("kind", FacilityKind), name="kind"),
+        CheckConstraint(_in("protection_level", ProtectionLevel), name="protection_level"),
+        CheckConstraint(_in("status", FacilityStatus), name="status"),
+        CheckConstraint("longitude BETWEEN -180 AND 180 AND latitude BETWEEN -90 AND 90", name="lonlat"),
+        CheckConstraint("patrol_interval_days > 0", name="patrol_interval"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(400), index=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    protection_level: Mapped[str] = mapped_column(String(20), default=ProtectionLevel.unrated.value)
+    status: Mapped[str] = mapped_column(String(20), default=FacilityStatus.in_use.value)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), index=True)
+    address: Mapped[str] = mapped_column(String(400), default="")
+    longitude: Mapped[float] = mapped_column(Float)
+    latitude: Mapped[float] = mapped_column(Float)
+    custodian: Mapped[str] = mapped_column(String(200), default="")
+    custodian_person: Mapped[str] = mapped_column(String(100), default="")
+    patrol_interval_days: Mapped[int] = mapped_column(Integer, default=30)
+    description: Mapped[str] = mapped_column(Text, default="")
+    relocated_to_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    division: Mapped[Division] = relationship(lazy="joined", innerjoin=True)
+    burials: Mapped[list[Burial]] = relationship(back_populates="facility", order_by="Burial.id")
+
+
+class Martyr(Base):
+    __tablename__ = "martyrs"
+    __table_args__ = (CheckConstraint(_in("gender", Gender), name="gender"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_variants: Mapped[list[str]] = mapped_column(JSON, default=list)
+    name_key: Mapped[str] = mapped_column(String(600), index=True)
+    """Simplified, lower-case name and variants, ``|``-separated: what ``q`` searches."""
+    gender: Mapped[str] = mapped_column(String(10), default=Gender.unknown.value)
+    ethnicity: Mapped[str] = mapped_column(String(20), default="")
+    birth_date: Mapped[str | None] = mapped_column(String(10))
+    death_date: Mapped[str | None] = mapped_column(String(10))
+    hometown: Mapped[str] = mapped_column(String(200), default="")
+    hometown_division_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"))
+    unit: Mapped[str] = mapped_column(String(200), default="")
+    rank: Mapped[str] = mapped_column(String(100), default="")
+    place_of_death: Mapped[str] = mapped_column(String(200), default="")
+    battle: Mapped[str] = mapped_column(String(200), default="")
+    certificate_no: Mapped[str | None] = mapped_column(String(60), unique=True)
+    biography: Mapped[str] = mapped_column(Text, default="")
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), index=True)
+    """The division whose bureau keeps this record (where he lies, or registered him)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    burials: Mapped[list[Burial]] = relationship(back_populates="martyr", order_by="Burial.id")
+
+
+class Burial(Base):
+    """Martyr M lies (or lay) in facility F, plot P, from ``since`` until ``until``.
+
+    A relocation ends one burial and starts another, so history stays. At most
+    one burial per martyr is current (``until`` is null).
+    """
+
+    __tablename__ = "burials"
+    __table_args__ = (
+        Index(
+            "uq_burials_current_martyr",
+            "martyr_id",
+            unique=True,
+            sqlite_where=text("until IS NULL"),
+            postgresql_where=text("until IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), index=True)
+    martyr_id: Mapped[int] = mapped_column(ForeignKey("martyrs.id"), index=True)
+    plot: Mapped[str] = mapped_column(String(60), default="")
+    since: Mapped[str | None] = mapped_column(String(10))
+    until: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(String(400), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    facility: Mapped[Facility] = relationship(back_populates="burials")
+    martyr: Mapped[Martyr] = relationship(back_populates="burials")
+
+
+class Relative(Base):
+    """A martyr's relative. Phone, ID number and address are personal data."""
+
+    __tablename__ = "relatives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    martyr_id: Mapped[int] = mapped_column(ForeignKey("martyrs.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    relation: Mapped[str] = mapped_column(String(40), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    id_number: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[str] = mapped_column(String(400), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who changed what, when, with the old and new values. Never edited, never deleted."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(40))
+    old: Mapped[dict | None] = mapped_column(JSON)
+    new: Mapped[dict | None] = mapped_column(JSON)
+
+
+class User(Base):
+    """A person who signs in. Works only on what lies inside ``jurisdiction``."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'planner', 'inspector', 'organizer', 'case_officer', 'viewer')",
+                        name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    jurisdiction: Mapped[str] = mapped_column(String(12), default="")
+    """A division code, or empty for nationwide (only sensible for admins of a national deployment)."""
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AuthToken(Base):
+    """A bearer token or a page session; only the token's SHA-256 is stored."""
+
+    __tablename__ = "auth_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    csrf_token: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked: Mapped[bool] = mapped_column(default=False)

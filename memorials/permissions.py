@@ -1,0 +1,67 @@
+"""Who may do what: the one table of roles and permissions.
+
+Every route and page names the permission it needs; jurisdiction (a
+division-code prefix) limits where a permission applies. Admins hold every
+permission.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    admin = "admin"
+    planner = "planner"
+    inspector = "inspector"
+    organizer = "organizer"
+    case_officer = "case_officer"
+    viewer = "viewer"
+
+
+ROLE_LABELS = {
+    "admin": "系统管理员",
+    "planner": "规划/业务科室",
+    "inspector": "巡查员",
+    "organizer": "祭扫组织者",
+    "case_officer": "案件经办人",
+    "viewer": "只读用户",
+}
+
+
+class Permission(StrEnum):
+    registry_read = "registry.read"
+    registry_edit = "registry.edit"
+    relatives_read = "relatives.read"
+    relatives_contact = "relatives.contact"
+    relatives_edit = "relatives.edit"
+    inspections_read = "inspections.read"
+    inspections_file = "inspections.file"
+    defects_manage = "defects.manage"
+    cases_run = "cases.run"
+    events_run = "events.run"
+    audit_read = "audit.read"
+    users_manage = "users.manage"
+
+
+_ALL = frozenset(Role)
+R = Role
+
+PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.registry_read: _ALL,
+    Permission.registry_edit: frozenset({R.admin, R.planner}),
+    Permission.relatives_read: _ALL,
+    Permission.relatives_contact: frozenset({R.admin, R.case_officer}),
+    Permission.relatives_edit: frozenset({R.admin, R.case_officer}),
+    Permission.inspections_read: _ALL,
+    Permission.inspections_file: frozenset({R.admin, R.inspector}),
+    Permission.defects_manage: frozenset({R.admin, R.inspector, R.planner}),
+    Permission.cases_run: frozenset({R.admin, R.case_officer}),
+    Permission.events_run: frozenset({R.admin, R.organizer}),
+    Permission.audit_read: _ALL,
+    Permission.users_manage: frozenset({R.admin}),
+}
+
+
+def allowed(role: str, permission: Permission) -> bool:
+    return role in PERMISSIONS[permission]

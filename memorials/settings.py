@@ -1,0 +1,53 @@
+"""Typed settings, read from ``MEMORIALS_*`` environment variables.
+
+Nothing is built at import time: the app factory and the CLI create a
+``Settings`` and hand it down; tests build their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TileProvider = Literal["osm", "tianditu", "gaode", "none"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEMORIALS_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    """SQLAlchemy URL; empty means SQLite at ``<data_dir>/memorials.db``."""
+
+    tiles: TileProvider = "osm"
+    tianditu_key: str = ""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    secret_key: str = ""
+    """Signs CSRF tokens; empty means a random key kept in ``<data_dir>/secret.key``."""
+    token_ttl_minutes: int = Field(default=12 * 60, ge=5)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    cookie_secure: bool = False
+
+    photo_dir: Path | None = None
+    """Where photo originals and derived sizes live; default ``<data_dir>/photos``."""
+    max_photo_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    max_photo_pixels: int = Field(default=60_000_000, ge=1_000_000)
+    max_request_bytes: int = Field(default=160 * 1024 * 1024, ge=1024)
+    max_photos_per_inspection: int = Field(default=12, ge=1)
+    photo_verify_radius_m: float = Field(default=200.0, gt=0)
+    position_gap_flag_m: float = Field(default=500.0, gt=0)
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'memorials.db').as_posix()}"
+
+    def resolved_photo_dir(self) -> Path:
+        return self.photo_dir if self.photo_dir is not None else self.data_dir / "photos"

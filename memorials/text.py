@@ -1,0 +1,116 @@
+"""Names as people type them, and the keys they are searched by.
+
+Registers are full of names typed with full-width spaces, stray commas and
+a mix of simplified and traditional characters (張德勝 for 张德胜). Names are
+cleaned on the way in; searches compare a simplified, lower-case key so
+either script finds the other.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+# Middle dots used in transliterated minority and foreign names (阿不都·热合曼).
+_DOTS = "·•‧・∙⋅᛫・"
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ebef\uf900-\ufaff"
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _t2s().convert(text)
+
+
+def _collapse_spaces(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    # No spaces between Chinese characters: "张 德胜" is 张德胜.
+    return re.sub(rf"(?<=[{_CJK}]) (?=[{_CJK}])", "", text)
+
+
+def clean_text(value: str) -> str:
+    """Trim and collapse runs of spaces, full-width (U+3000) and control ones included."""
+    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in value)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def normalize_person_name(value: str) -> str:
+    """Clean a person's name; raise ``ValueError`` if nothing is left.
+
+    Full-width spaces and stray punctuation go; the middle dot of
+    transliterated names is kept (one ``·`` between parts), as are hyphens
+    and apostrophes inside Latin names.
+
+    >>> normalize_person_name("　张　德胜，")
+    '张德胜'
+    >>> normalize_person_name("阿不都 • 热合曼")
+    '阿不都·热合曼'
+    """
+    text = unicodedata.normalize("NFKC", value)
+    text = "".join("·" if ch in _DOTS else ch for ch in text)
+    # A full stop between Chinese characters is a mistyped middle dot (阿不都．热合曼).
+    text = re.sub(rf"(?<=[{_CJK}])\s*\.\s*(?=[{_CJK}])", "·", text)
+    kept = []
+    for i, ch in enumerate(text):
+        cat = unicodedata.category(ch)
+        if ch == "·":
+            kept.append(ch)
+        elif cat.startswith("P") or cat.startswith("S"):
+            inner = 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha()
+            if ch in "-'" and inner and text[i - 1].isascii() and text[i + 1].isascii():
+                kept.append(ch)
+            else:
+                kept.append(" ")
+        elif cat.startswith("C"):
+            kept.append(" ")
+        else:
+            kept.append(ch)
+    text = _collapse_spaces("".join(kept))
+    text = re.sub(r"\s*·\s*", "·", text)
+    text = re.sub(r"·{2,}", "·", text).strip("· ")
+    if not text:
+        raise ValueError("is empty once spaces and punctuation are removed")
+    return text
+
+
+def normalize_place_name(value: str) -> str:
+    """Clean a facility or place name: spaces and stray punctuation at the ends.
+
+    Brackets inside a name are kept: ``七里坪镇零散烈士墓（王家湾）``.
+
+    >>> normalize_place_name("　七里坪镇 烈士墓（王家湾）。 ")
+    '七里坪镇烈士墓（王家湾）'
+    """
+    text = _collapse_spaces(clean_text(value))
+    text = text.strip(" ,.;:!?、，。；：！？'\"“”‘’`~-_*#")
+    if not text:
+        raise ValueError("is empty once spaces and punctuation are removed")
+    return text
+
+
+def search_key(*names: str) -> str:
+    """The key a text search compares: simplified, lower case, ``|``-joined.
+
+    >>> search_key("張德勝", "张老三")
+    '张德胜|张老三'
+    """
+    parts = []
+    for name in names:
+        if not name:
+            continue
+        key = to_simplified(unicodedata.normalize("NFKC", name)).lower()
+        key = re.sub(r"\s+", "", key)
+        if key and key not in parts:
+            parts.append(key)
+    return "|".join(parts)
+
+
+def query_key(query: str) -> str:
+    """Turn a search query into the form stored in search keys."""
+    return search_key(query.replace("|", " "))
