@@ -1,0 +1,59 @@
+"""Typed dependencies: settings, sessions, the acting user, "load it or 404"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from memorials.actors import Actor
+from memorials.errors import ValidationProblem
+from memorials.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _session(request: Request, *, write: bool) -> Iterator[Session]:
+    factory = request.app.state.write_sessions if write else request.app.state.read_sessions
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def read_session(request: Request) -> Iterator[Session]:
+    yield from _session(request, write=False)
+
+
+def write_session(request: Request) -> Iterator[Session]:
+    yield from _session(request, write=True)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ReadSession = Annotated[Session, Depends(read_session)]
+WriteSession = Annotated[Session, Depends(write_session)]
+
+
+def query_problem(field: str, reason: str) -> ValidationProblem:
+    problem = ValidationProblem(field, reason)
+    problem.where = "query"  # type: ignore[attr-defined]
+    return problem
+
+
+def current_actor(request: Request) -> Actor:
+    actor = getattr(request.state, "actor", None)
+    if actor is None:
+        raise RuntimeError("no actor on the request; is the route missing its permission dependency?")
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]

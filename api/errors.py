@@ -1,0 +1,83 @@
+"""Domain exceptions to HTTP answers: always ``{"detail": ...}`` naming field and reason."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm.exc import StaleDataError
+
+from api.templating import render
+from memorials.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationProblem
+
+
+def _field_detail(problems: list[tuple[str, str]], where: str = "body") -> list[dict[str, object]]:
+    return [{"loc": [where, field], "msg": reason, "type": "value_error"} for field, reason in problems]
+
+
+def _conflict_detail(message: str) -> list[dict[str, object]] | str:
+    field, sep, reason = message.partition(": ")
+    if sep and field.isidentifier():
+        return [{"loc": ["body", field], "msg": reason, "type": "conflict"}]
+    return message
+
+
+API_PREFIXES = ("/api/", "/health", "/ogc", "/docs", "/openapi")
+
+
+def wants_html(request: Request) -> bool:
+    """Pages answer problems with pages; the API and scripts get JSON."""
+    return not request.url.path.startswith(API_PREFIXES)
+
+
+def _page(request: Request, status: int, title: str, message: str) -> Response:
+    return render(request, "error.html", {"title": title, "message": message}, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ValidationProblem)
+    async def _validation(request: Request, exc: ValidationProblem) -> JSONResponse:
+        where = getattr(exc, "where", "body")
+        return JSONResponse({"detail": _field_detail(exc.problems, where)}, status_code=422)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> Response:
+        if wants_html(request):
+            return _page(request, 404, "未找到", "要查看的记录不存在，或不在您的管辖范围内。")
+        return JSONResponse({"detail": f"{exc.entity} {exc.ident} not found"}, status_code=404)
+
+    @app.exception_handler(Conflict)
+    async def _conflict(request: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": _conflict_detail(str(exc))}, status_code=409)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "the record was changed by someone else meanwhile; reload it and try again"},
+            status_code=409,
+        )
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        if wants_html(request):
+            return _page(request, 403, "无权操作", "您的角色不能进行此项操作；如需权限请联系系统管理员。")
+        return JSONResponse({"detail": str(exc) or "not allowed for your role"}, status_code=403)
+
+    @app.exception_handler(Unauthenticated)
+    async def _unauthenticated(request: Request, exc: Unauthenticated) -> Response:
+        if wants_html(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+        return JSONResponse(
+            {"detail": str(exc) or "not signed in"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = []
+        for err in exc.errors():
+            item = {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type", "")}
+            detail.append(item)
+        return JSONResponse({"detail": detail}, status_code=422)

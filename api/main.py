@@ -1,0 +1,51 @@
+"""The FastAPI application: ``create_app(settings)`` builds one; nothing happens at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.errors import install_error_handlers
+from api.routers import facilities, martyrs, pages, system
+from api.static import vendor_mounts
+from memorials.bootstrap import prepare_database
+from memorials.db import create_db_engine, session_factory
+from memorials.settings import Settings
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = create_db_engine(settings.resolved_database_url())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare_database(engine)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="烈士纪念设施管理系统 Memorial registry",
+        version="0.1.0",
+        description="Registry of martyr memorial facilities: facilities, martyrs, burials, patrols, maps.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.read_sessions = session_factory(engine)
+    app.state.write_sessions = session_factory(engine, write=True)
+
+    install_error_handlers(app)
+    app.include_router(system.router)
+    app.include_router(facilities.router)
+    app.include_router(martyrs.router)
+    app.include_router(pages.router)
+    app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static-app")
+    for prefix, directory, name in vendor_mounts():
+        app.mount(prefix, StaticFiles(directory=directory), name=name)
+    return app

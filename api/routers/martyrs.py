@@ -1,0 +1,94 @@
+"""/api/v1/martyrs: the people remembered, their burials and relatives."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.auth import RegistryEditor, RegistryReader, Requires
+from api.deps import ReadSession, WriteSession, query_problem
+from memorials import martyrs as service
+from memorials import relatives as relative_service
+from memorials.actors import Actor
+from memorials.divisions import normalize_code, prefix_of
+from memorials.errors import ValidationProblem
+from memorials.permissions import Permission
+from memorials.schemas import (
+    BurialOut,
+    MartyrCreate,
+    MartyrOut,
+    MartyrUpdate,
+    Page,
+    RelativeCreate,
+    RelativeOut,
+)
+
+router = APIRouter(prefix="/api/v1/martyrs", tags=["martyrs"])
+
+RelativesReader = Annotated[Actor, Requires(Permission.relatives_read)]
+RelativesEditor = Annotated[Actor, Requires(Permission.relatives_edit)]
+
+
+@router.get("", response_model=Page[MartyrOut])
+def list_martyrs(
+    session: ReadSession,
+    actor: RegistryReader,
+    q: Annotated[str | None, Query(max_length=100, description="name in simplified or traditional characters, or certificate number")] = None,
+    division: Annotated[str | None, Query()] = None,
+    facility_id: Annotated[int | None, Query(description="only those lying in this facility now")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[MartyrOut]:
+    prefix = None
+    if division:
+        try:
+            prefix = prefix_of(normalize_code(division, field="division"))
+        except ValidationProblem as exc:
+            raise query_problem("division", exc.reason) from None
+    items, total = service.list_martyrs(session=session, actor=actor, q=q.strip() if q else None, division=prefix,
+                                        facility_id=facility_id, limit=limit, offset=offset)
+    return Page[MartyrOut](items=[MartyrOut.model_validate(m) for m in items], total=total, limit=limit,
+                           offset=offset)
+
+
+@router.post("", status_code=201, response_model=MartyrOut)
+def create_martyr(data: MartyrCreate, session: WriteSession, actor: RegistryEditor) -> MartyrOut:
+    return MartyrOut.model_validate(service.create_martyr(session=session, data=data, actor=actor))
+
+
+@router.get("/{martyr_id}", response_model=MartyrOut)
+def get_martyr(martyr_id: int, session: ReadSession, actor: RegistryReader) -> MartyrOut:
+    return MartyrOut.model_validate(service.get_martyr(session=session, martyr_id=martyr_id, actor=actor))
+
+
+@router.patch("/{martyr_id}", response_model=MartyrOut)
+def update_martyr(martyr_id: int, data: MartyrUpdate, session: WriteSession, actor: RegistryEditor) -> MartyrOut:
+    martyr = service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
+    return MartyrOut.model_validate(service.update_martyr(session=session, martyr=martyr, data=data, actor=actor))
+
+
+@router.get("/{martyr_id}/burials", response_model=Page[BurialOut])
+def martyr_burials(martyr_id: int, session: ReadSession, actor: RegistryReader) -> Page[BurialOut]:
+    martyr = service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
+    items = [
+        BurialOut(id=b.id, facility_id=b.facility_id, martyr_id=b.martyr_id, martyr_name=martyr.name, plot=b.plot,
+                  since=b.since, until=b.until, note=b.note)
+        for b, _ in service.burial_history(session=session, martyr=martyr)
+    ]
+    return Page[BurialOut](items=items, total=len(items), limit=len(items), offset=0)
+
+
+@router.get("/{martyr_id}/relatives", response_model=Page[RelativeOut])
+def list_relatives(martyr_id: int, session: WriteSession, actor: RelativesReader) -> Page[RelativeOut]:
+    martyr = service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
+    views = relative_service.list_relatives(session=session, martyr=martyr, actor=actor)
+    items = [RelativeOut(**vars(v)) for v in views]
+    return Page[RelativeOut](items=items, total=len(items), limit=len(items), offset=0)
+
+
+@router.post("/{martyr_id}/relatives", status_code=201, response_model=RelativeOut)
+def create_relative(martyr_id: int, data: RelativeCreate, session: WriteSession, actor: RelativesEditor) -> RelativeOut:
+    martyr = service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
+    relative = relative_service.create_relative(session=session, martyr=martyr, data=data, actor=actor)
+    return RelativeOut(**vars(relative_service.view(relative, unmasked=relative_service.may_see_contacts(actor))))

@@ -1,0 +1,235 @@
+"""The Chinese pages: sign-in, home, facilities, martyrs, maps."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+from urllib.parse import urlencode
+
+from branca.element import Element
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.auth import SESSION_COOKIE, Public, RegistryReader, Requires
+from api.deps import ReadSession, SettingsDep
+from api.routers.facilities import facility_query
+from api.templating import render
+from maps.facilities import KIND_COLOURS, facility_map, point_map, render_html
+from maps.tiles import TileSource, tile_source
+from memorials import audit as audit_service
+from memorials import facilities as facility_service
+from memorials import martyrs as martyr_service
+from memorials import users as user_service
+from memorials.actors import Actor
+from memorials.burials import list_burials
+from memorials.divisions import get_division
+from memorials.errors import NotFound, ValidationProblem
+from memorials.facilities import FacilityQuery
+from memorials.mapdata import facility_markers
+from memorials.permissions import Permission
+from memorials.relatives import list_relatives
+from memorials.visibility import entity_visible, visible_audit_values
+
+router = APIRouter(include_in_schema=False)
+
+LOGIN_CSRF_COOKIE = "memorials_login_csrf"
+PAGE_SIZE = 30
+AuditReader = Annotated[Actor, Requires(Permission.audit_read)]
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: "//evil.example" and "https://…" are refused.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+@router.get("/login", response_class=HTMLResponse, dependencies=[Public])
+def login_form(request: Request, next: str | None = None, failed: bool = False) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", {"next": _safe_next(next), "login_csrf": token, "failed": failed},
+                      status_code=401 if failed else 200)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600, path="/login",
+                        secure=request.app.state.settings.cookie_secure)
+    return response
+
+
+@router.post("/login", dependencies=[Public])
+def login(
+    request: Request,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=60)],
+    password: Annotated[str, Form(max_length=200)],
+    csrf_token: Annotated[str, Form(max_length=100)],
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie, csrf_token):
+        return RedirectResponse(f"/login?{urlencode({'next': _safe_next(next)})}", status_code=303)
+    with request.app.state.write_sessions.begin() as session:
+        policy = user_service.SignInPolicy(settings.login_max_failures, settings.login_lock_minutes)
+        user = user_service.authenticate(session=session, username=username, password=password, policy=policy)
+        issued = (user_service.issue_token(session=session, user=user, kind="session",
+                                           ttl_minutes=settings.token_ttl_minutes) if user else None)
+    if issued is None:
+        return RedirectResponse(f"/login?{urlencode({'next': _safe_next(next), 'failed': 1})}", status_code=303)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(SESSION_COOKIE, issued.token, httponly=True, samesite="lax", secure=settings.cookie_secure,
+                        max_age=issued.expires_in, path="/")
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, actor: RegistryReader) -> Response:
+    token = getattr(request.state, "session_token", None)
+    if token:
+        with request.app.state.write_sessions.begin() as session:
+            user_service.end_session(session=session, token=token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: ReadSession, actor: RegistryReader) -> Response:
+    counts = facility_service.facility_counts(session=session, actor=actor)
+    _, martyr_total = martyr_service.list_martyrs(session=session, actor=actor, limit=1)
+    division = get_division(session=session, code=actor.jurisdiction) if actor.jurisdiction else None
+    return render(request, "home.html", {
+        "counts": counts,
+        "facility_total": sum(counts["kind"].values()),
+        "martyr_total": martyr_total,
+        "division": division,
+        "colours": KIND_COLOURS,
+    })
+
+
+def _page_query(request: Request) -> FacilityQuery:
+    params = request.query_params
+    return facility_query(
+        bbox=params.get("bbox") or None,
+        near=params.get("near") or None,
+        within_m=float(params["within_m"]) if params.get("within_m") else None,
+        division=params.get("division") or None,
+        kind=params.get("kind") or None,
+        protection_level=params.get("protection_level") or None,
+        status=params.get("status") or None,
+        q=params.get("q") or None,
+    )
+
+
+@router.get("/facilities", response_class=HTMLResponse)
+def facility_list(
+    request: Request, session: ReadSession, actor: RegistryReader, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+) -> Response:
+    error = None
+    try:
+        query = _page_query(request)
+    except (ValidationProblem, ValueError) as exc:
+        query, error = FacilityQuery(), str(exc)
+    rows, total = facility_service.list_facilities(session=session, query=query, actor=actor, limit=PAGE_SIZE,
+                                                   offset=(page - 1) * PAGE_SIZE)
+    params = {k: v for k, v in request.query_params.items() if k != "page" and v}
+    return render(request, "facilities.html", {
+        "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
+        "params": params, "query_string": urlencode(params), "error": error,
+    })
+
+
+@router.get("/facilities/{facility_id}", response_class=HTMLResponse)
+def facility_page(request: Request, facility_id: int, session: ReadSession, actor: RegistryReader) -> Response:
+    facility = facility_service.get_facility(session=session, facility_id=facility_id, actor=actor)
+    burials = list_burials(session=session, facility=facility)
+    relocated_to = (facility_service.get_facility(session=session, facility_id=facility.relocated_to_id, actor=actor)
+                    if facility.relocated_to_id else None)
+    history = audit_service.history(session=session, entity="facility", entity_id=facility.id, limit=50)
+    return render(request, "facility.html", {
+        "f": facility, "burials": burials, "relocated_to": relocated_to, "history": history,
+    })
+
+
+@router.get("/martyrs", response_class=HTMLResponse)
+def martyr_list(
+    request: Request,
+    session: ReadSession,
+    actor: RegistryReader,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    items, total = martyr_service.list_martyrs(session=session, actor=actor, q=q.strip() if q else None,
+                                               limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    resting = {m.id: martyr_service.current_burial(session=session, martyr=m) for m in items}
+    return render(request, "martyrs.html", {
+        "items": items, "total": total, "q": q or "", "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
+        "resting": resting,
+    })
+
+
+@router.get("/martyrs/{martyr_id}", response_class=HTMLResponse)
+def martyr_page(request: Request, martyr_id: int, session: ReadSession, actor: RegistryReader) -> Response:
+    martyr = martyr_service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
+    burials = martyr_service.burial_history(session=session, martyr=martyr)
+    hometown = get_division(session=session, code=martyr.hometown_division_code) if martyr.hometown_division_code else None
+    history = audit_service.history(session=session, entity="martyr", entity_id=martyr.id, limit=50)
+    return render(request, "martyr.html", {
+        "m": martyr, "burials": burials, "hometown_division": hometown, "history": history,
+    })
+
+
+@router.get("/martyrs/{martyr_id}/relatives", response_class=HTMLResponse)
+def relatives_page(
+    request: Request, martyr_id: int, actor: Annotated[Actor, Requires(Permission.relatives_read)]
+) -> Response:
+    # An unmasked read is audited, so this page writes.
+    with request.app.state.write_sessions.begin() as session:
+        martyr = martyr_service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
+        relatives = list_relatives(session=session, martyr=martyr, actor=actor)
+        return render(request, "relatives.html", {"m": martyr, "relatives": relatives})
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(request: Request, actor: RegistryReader) -> Response:
+    params = {k: v for k, v in request.query_params.items() if v}
+    return render(request, "map.html", {"frame_url": "/map/frame" + (f"?{urlencode(params)}" if params else ""),
+                                        "params": params})
+
+
+def _tiles(request: Request) -> TileSource:
+    settings = request.app.state.settings
+    return tile_source(settings.tiles, tianditu_key=settings.tianditu_key)
+
+
+@router.get("/map/frame", response_class=HTMLResponse)
+def map_frame(request: Request, session: ReadSession, actor: RegistryReader) -> Response:
+    """The Folium map itself (shown inside /map, or alone)."""
+    query = _page_query(request)
+    markers = facility_markers(session=session, actor=actor, query=query, url_for=lambda i: f"/facilities/{i}")
+    fmap = facility_map(markers, tiles=_tiles(request))
+    # Links in popups open in the page around the frame.
+    fmap.get_root().header.add_child(_base_target())
+    return HTMLResponse(render_html(fmap))
+
+
+@router.get("/map/point/{facility_id}", response_class=HTMLResponse)
+def point_frame(request: Request, facility_id: int, session: ReadSession, actor: RegistryReader) -> Response:
+    facility = facility_service.get_facility(session=session, facility_id=facility_id, actor=actor)
+    fmap = point_map(facility.longitude, facility.latitude, tiles=_tiles(request),
+                     colour=KIND_COLOURS.get(facility.kind, "#b71c1c"), height="100%")
+    return HTMLResponse(render_html(fmap))
+
+
+def _base_target() -> Element:
+    return Element('<base target="_parent">')
+
+
+@router.get("/audit/{entity}/{entity_id}", response_class=HTMLResponse)
+def audit_page(request: Request, entity: str, entity_id: str, actor: AuditReader) -> Response:
+    with request.app.state.write_sessions.begin() as session:
+        if not entity_visible(session=session, actor=actor, entity=entity, entity_id=entity_id):
+            raise NotFound(entity, entity_id)
+        entries = audit_service.history(session=session, entity=entity, entity_id=entity_id, limit=500)
+        rows = [(e, *visible_audit_values(session=session, actor=actor, entry=e)) for e in entries]
+        return render(request, "audit.html", {"entity": entity, "entity_id": entity_id, "rows": rows})
+
