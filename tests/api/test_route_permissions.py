@@ -1,0 +1,191 @@
+"""Every route of the app, for every role, inside and outside the jurisdiction.
+
+The rule of a route is the one permission its ``requires`` dependency names
+(or ``public``). A route without a rule fails this test; so does a route
+whose answers disagree with ``memorials.permissions.PERMISSIONS``: a role
+the table allows must not be refused (401/403), a role it does not allow
+must get 403, nobody signed in gets 401 (API) or the sign-in page, and an
+object outside the user's jurisdiction answers 404.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from api.auth import Requires
+from memorials.actors import SYSTEM
+from memorials.db import session_factory, transaction
+from memorials.facilities import create_facility
+from memorials.martyrs import create_martyr
+from memorials.permissions import PERMISSIONS, Permission, Role
+from memorials.schemas import FacilityCreate, MartyrCreate
+from tests.factories import OTHER_DISTRICT, OTHER_POINT, facility_body, martyr_body
+
+PUBLIC = "public"
+
+
+def rule_of(route: Any) -> Permission | str | None:
+    """The permission a route requires, ``"public"``, or None when it declares neither."""
+    found: set[Permission | str] = set()
+
+    def walk(dependant) -> None:  # type: ignore[no-untyped-def]
+        for dep in dependant.dependencies:
+            call = dep.call
+            if getattr(call, "permission", None) is not None:
+                found.add(call.permission)
+            if getattr(call, "is_public", False):
+                found.add(PUBLIC)
+            walk(dep)
+
+    walk(route.dependant)
+    if len(found) > 1:
+        raise AssertionError(f"{route.path} declares several rules: {found}")
+    return found.pop() if found else None
+
+
+def app_routes(app: FastAPI) -> list[tuple[str, str, Any]]:
+    """(method, path, route) for every FastAPI route, those of included routers too."""
+    out = []
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute):
+            for method in sorted((context.methods or set()) - {"HEAD", "OPTIONS"}):
+                out.append((method, context.path, context))
+    return out
+
+
+@dataclass
+class World:
+    inside: dict[str, str]
+    outside: dict[str, str]
+
+
+# How to fill each path parameter: inside the demo district / outside it
+# (None: reference data that every signed-in user may read).
+def _params(world_ids: dict[str, int]) -> World:
+    return World(
+        inside={"facility_id": "1", "martyr_id": "1", "entity": "facility", "entity_id": "1", "code": "421122101"},
+        outside={"facility_id": str(world_ids["facility"]), "martyr_id": str(world_ids["martyr"]),
+                 "entity": "facility", "entity_id": str(world_ids["facility"]), "code": None},  # type: ignore[dict-item]
+    )
+
+
+# Required query parameters, by route path.
+QUERIES = {
+    "/api/v1/audit": lambda p: {"entity": "facility", "id": p["facility_id"]},
+}
+# Valid bodies, so that a request gets past validation to the jurisdiction check.
+BODIES = {
+    ("POST", "/api/v1/facilities"): lambda: facility_body(),
+    ("PATCH", "/api/v1/facilities/{facility_id}"): lambda: {"description": "巡查后更新"},
+    ("POST", "/api/v1/facilities/{facility_id}/burials"): lambda: {"martyr_id": 1, "since": "2000", "until": "2001"},
+    ("POST", "/api/v1/martyrs"): lambda: martyr_body(),
+    ("PATCH", "/api/v1/martyrs/{martyr_id}"): lambda: {"biography": "补充事迹"},
+    ("POST", "/api/v1/martyrs/{martyr_id}/relatives"): lambda: {"name": "李某"},
+}
+FORMS = {
+    "/api/v1/auth/token": {"username": "nobody", "password": "wrong-password"},
+    "/login": {"username": "nobody", "password": "wrong-password", "csrf_token": "x"},
+}
+
+
+@pytest.fixture
+def world(demo_api):
+    """Users of every role in the demo district, and a facility and martyr in the next county."""
+    with transaction(session_factory(demo_api.app_engine, write=True)) as s:
+        lon, lat = OTHER_POINT
+        fac = create_facility(session=s, data=FacilityCreate(**facility_body(division_code=OTHER_DISTRICT,
+                                                                             longitude=lon, latitude=lat)),
+                              actor=SYSTEM)
+        mar = create_martyr(session=s, data=MartyrCreate(**martyr_body(division_code=OTHER_DISTRICT)), actor=SYSTEM)
+        ids = {"facility": fac.id, "martyr": mar.id}
+    headers = {role.value: demo_api.user(role.value) for role in Role}
+    return _params(ids), headers
+
+
+def _fill(path: str, values: dict[str, str | None]) -> str | None:
+    names = re.findall(r"{(\w+)}", path)
+    for name in names:
+        if name not in values:
+            raise AssertionError(f"no value for path parameter {name!r} of {path}: add it to _params")
+        if values[name] is None:
+            return None
+        path = path.replace("{" + name + "}", values[name])  # type: ignore[arg-type]
+    return path
+
+
+def _call(api, method: str, path: str, route_path: str, headers: dict[str, str], params: dict[str, str]):  # type: ignore[no-untyped-def]
+    query = QUERIES.get(route_path, lambda p: {})(params)
+    kwargs: dict[str, object] = {"headers": headers, "params": query, "follow_redirects": False}
+    if method in ("POST", "PATCH", "PUT"):
+        if route_path in FORMS:
+            kwargs["data"] = FORMS[route_path]
+        else:
+            kwargs["json"] = BODIES.get((method, route_path), dict)()
+    return api.request(method, path, **kwargs)
+
+
+def test_every_route_has_a_rule(demo_api):
+    routes = app_routes(demo_api.app)
+    missing = [(m, p) for m, p, r in routes if rule_of(r) is None]
+    assert missing == [], "routes without a permission rule (use Requires(...) or Public)"
+    enumerated = {(m, p) for m, p, _ in routes}
+    documented = {(m.upper(), p) for p, ops in demo_api.app.openapi()["paths"].items() for m in ops}
+    assert documented <= enumerated
+    assert len(enumerated) > len(documented)  # the pages are there too
+
+
+def test_rule_finder_notices_a_route_without_rule():
+    app = FastAPI()
+
+    @app.get("/with-rule")
+    def with_rule(actor=Requires(Permission.registry_read)):  # type: ignore[no-untyped-def]
+        return {}
+
+    @app.get("/without-rule")
+    def without_rule():  # type: ignore[no-untyped-def]
+        return {}
+
+    rules = {path: rule_of(route) for _, path, route in app_routes(app)}
+    assert rules == {"/with-rule": Permission.registry_read, "/without-rule": None}
+
+
+def test_roles_and_jurisdiction_on_every_route(demo_api, world):
+    params, headers = world
+    checked = 0
+    for method, route_path, route in app_routes(demo_api.app):
+        rule = rule_of(route)
+        inside = _fill(route_path, params.inside)
+        assert inside is not None
+        anonymous = _call(demo_api, method, inside, route_path, {}, params.inside)
+        if rule == PUBLIC:
+            assert anonymous.status_code < 500, (method, route_path, anonymous.status_code)
+            continue
+        is_api = route_path.startswith("/api/")
+        if is_api:
+            assert anonymous.status_code == 401, (method, route_path, anonymous.status_code)
+        else:
+            assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login"), \
+                (method, route_path, anonymous.status_code)
+        for role in Role:
+            resp = _call(demo_api, method, inside, route_path, headers[role.value], params.inside)
+            allowed = role in PERMISSIONS[rule]  # type: ignore[index]
+            assert resp.status_code < 500, (method, route_path, role.value, resp.text[:300])
+            if allowed:
+                assert resp.status_code not in (401, 403), (method, route_path, role.value, resp.status_code)
+            else:
+                assert resp.status_code == 403, (method, route_path, role.value, resp.status_code)
+            outside = _fill(route_path, params.outside)
+            if allowed and outside is not None and outside != inside:
+                resp = _call(demo_api, method, outside, route_path, headers[role.value], params.outside)
+                assert resp.status_code == 404, (method, route_path, role.value, "outside", resp.status_code)
+            elif allowed and route_path in QUERIES:
+                resp = _call(demo_api, method, inside, route_path, headers[role.value], params.outside)
+                assert resp.status_code == 404, (method, route_path, role.value, "outside", resp.status_code)
+            checked += 1
+    assert checked > 100

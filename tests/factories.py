@@ -1,0 +1,45 @@
+"""Builders of valid request bodies and constants shared by tests."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+PASSWORD = "correct-horse-battery"
+DEMO_DISTRICT = "421122"        # 湖北省黄冈市红安县
+DEMO_TOWNSHIP = "421122101"     # 七里坪镇
+OTHER_DISTRICT = "421181"       # 麻城市, the next county
+OTHER_POINT = (115.008, 31.173)  # inside 麻城市
+
+_counter = itertools.count(1)
+
+
+def facility_body(**overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    body = {
+        "name": f"测试烈士墓{n}",
+        "kind": "scattered_grave",
+        "division_code": DEMO_TOWNSHIP,
+        "longitude": 114.70 + n * 0.0005,
+        "latitude": 31.45,
+        "address": "红安县七里坪镇",
+        "custodian": "七里坪镇退役军人服务站",
+    }
+    body.update(overrides)
+    return body
+
+
+def martyr_body(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "name": "王德才",
+        "gender": "male",
+        "ethnicity": "汉族",
+        "birth_date": "1910",
+        "death_date": "1932-08",
+        "hometown": "湖北省黄安县",
+        "unit": "中国工农红军第四方面军",
+        "rank": "战士",
+        "division_code": DEMO_DISTRICT,
+    }
+    body.update(overrides)
+    return body
