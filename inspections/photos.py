@@ -1,0 +1,377 @@
+"""Patrol photos: check an upload, read its proof, keep it, make display sizes.
+
+An inspector's photos prove that he stood at the grave: their EXIF time and
+GPS are read here (:mod:`inspections.exif`) for the inspection service to
+compare with the facility. :func:`read_facts` refuses anything that is not a
+sound JPEG, PNG or HEIC, judged by content, never by file name. :func:`ingest`
+also keeps the original byte for byte under its SHA-256 and writes screen and
+thumbnail JPEGs without metadata: published images must not reveal positions.
+Storage is :mod:`inspections.photo_store`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+from PIL import Image, ImageFile, JpegImagePlugin, PngImagePlugin
+
+from inspections.exif import read_exif
+from inspections.photo_store import PhotoStore, original_key, screen_key, thumb_key
+
+NOT_AN_IMAGE = "not an image (content is not JPEG, PNG or HEIC)"
+CORRUPT = "image data is corrupt or truncated"
+JPEG_QUALITY = 82
+# After DCT scaling (or an integer reduce) the step left is under 2x, where
+# bicubic looks as sharp as Lanczos and costs a quarter less.
+_SCREEN_FILTER = Image.Resampling.BICUBIC
+_THUMB_FILTER = Image.Resampling.LANCZOS
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+# What Pillow and libheif raise on a damaged header or stream.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError,
+                  RuntimeError, ZeroDivisionError)
+_T = Image.Transpose
+_TRANSPOSE = {2: _T.FLIP_LEFT_RIGHT, 3: _T.ROTATE_180, 4: _T.FLIP_TOP_BOTTOM, 5: _T.TRANSPOSE,
+              6: _T.ROTATE_270, 7: _T.TRANSVERSE, 8: _T.ROTATE_90}  # as ImageOps.exif_transpose
+
+
+class PhotoRejected(ValueError):
+    """An upload that is not a usable photo; ``reason`` tells the user what to fix.
+
+    A 4xx answer: the inspector can act on it (send another or a smaller file),
+    unlike a storage failure, which is the server's problem.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PhotoFacts:
+    """What one accepted photo is, and what it proves.
+
+    ``width`` and ``height`` are as displayed (after the EXIF orientation);
+    ``gps`` is ``(longitude, latitude)`` in WGS84 as EXIF gives it;
+    ``taken_at`` is timezone-aware. Absent or untrusted EXIF gives ``None``.
+    """
+
+    sha256: str
+    format: str
+    mime: str
+    size_bytes: int
+    width: int
+    height: int
+    taken_at: datetime | None
+    gps: tuple[float, float] | None
+    gps_altitude_m: float | None
+
+
+@dataclass(frozen=True)
+class _Photo:
+    image: ImageFile.ImageFile  # header read; pixels not yet, except for PNG
+    facts: PhotoFacts
+    orientation: int  # still to apply to the decoded pixels; 1 for HEIF
+
+
+def read_facts(
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_pixels: int,
+    default_tz: tzinfo = ZoneInfo("Asia/Shanghai"),
+) -> PhotoFacts:
+    """Check that ``data`` is a sound photo and read what it proves.
+
+    The pixel count is checked from the header before anything is decoded, so
+    a decompression bomb costs nothing (Pillow's process-wide limit, which only
+    warns below twice its value, is not involved). The stream is then decoded
+    at the smallest scale the format allows: only decoding finds a cut upload.
+
+    Parameters
+    ----------
+    data : bytes
+        The uploaded file; its name and declared type are ignored.
+    max_bytes, max_pixels : int
+        Limits from the settings.
+    default_tz : tzinfo
+        Zone for EXIF local times written without an offset: the bureau's own.
+
+    Returns
+    -------
+    PhotoFacts
+
+    Raises
+    ------
+    PhotoRejected
+        Not JPEG/PNG/HEIC, too large, too many pixels, corrupt or truncated.
+    """
+    photo = _open(data, max_bytes=max_bytes, max_pixels=max_pixels, default_tz=default_tz)
+    _verify(photo)
+    return photo.facts
+
+
+def ingest(
+    data: bytes,
+    *,
+    store: PhotoStore,
+    max_bytes: int,
+    max_pixels: int,
+    thumb_px: int = 320,
+    screen_px: int = 1600,
+    default_tz: tzinfo = ZoneInfo("Asia/Shanghai"),
+) -> PhotoFacts:
+    """Accept one uploaded photo: check it, keep it, write its display sizes.
+
+    The original is kept byte for byte under ``original/<sha256>``: it is the
+    evidence, and a photo sent twice is stored once. The ``screen`` and
+    ``thumb`` JPEGs carry no EXIF, XMP or GPS. Both come from one decode, which
+    is where a naive pipeline spends its time: libjpeg's DCT scaling decodes
+    straight to the smallest scale still at least the screen size, the EXIF
+    orientation is applied to that small image, the thumbnail is made from it.
+    Resampling runs in bands on all cores and files are written while the next
+    size is computed. A retried upload whose derived files exist is not decoded.
+
+    Parameters
+    ----------
+    data : bytes
+        The uploaded file.
+    store : PhotoStore
+        Where the three files go.
+    max_bytes, max_pixels, default_tz
+        As for :func:`read_facts`.
+    thumb_px, screen_px : int
+        Long side of the derived images; smaller photos are not enlarged.
+
+    Returns
+    -------
+    PhotoFacts
+
+    Raises
+    ------
+    PhotoRejected
+        As :func:`read_facts`; nothing is stored then.
+    """
+    photo = _open(data, max_bytes=max_bytes, max_pixels=max_pixels, default_tz=default_tz)
+    digest = photo.facts.sha256
+    keep_original = not store.exists(original_key(digest))
+    if store.exists(screen_key(digest)) and store.exists(thumb_key(digest)):
+        if keep_original:  # an earlier attempt failed half-way: prove the bytes first
+            _verify(photo)
+            store.put(original_key(digest), data)
+        return photo.facts
+    screen = _screen_image(photo, screen_px)
+    icc = photo.image.info.get("icc_profile") or None  # colours of Display P3 phone photos
+    jobs: list[Future[None]] = []
+    if keep_original:
+        jobs.append(_pool().submit(store.put, original_key(digest), data))
+    jobs.append(_pool().submit(lambda: store.put(screen_key(digest), _jpeg(screen, icc))))
+    thumb = _shrink(screen, _fit(screen.size, thumb_px), _THUMB_FILTER, gap=2.0)
+    store.put(thumb_key(digest), _jpeg(thumb, icc))
+    for error in [job.exception() for job in jobs]:  # wait for all before raising
+        if error is not None:
+            raise error
+    return photo.facts
+
+
+def _open(data: bytes, *, max_bytes: int, max_pixels: int, default_tz: tzinfo) -> _Photo:
+    if not data:
+        raise PhotoRejected("file is empty")
+    if len(data) > max_bytes:
+        raise PhotoRejected(f"file is larger than {_in_units(max_bytes)}")
+    kind = _sniff(data)
+    if kind is None:
+        raise PhotoRejected(NOT_AN_IMAGE)
+    if kind == "HEIF" and not _boxes_complete(data):
+        raise PhotoRejected(CORRUPT)  # libheif would decode a cut HEIC with grey tiles
+    try:
+        image = _image_class(kind)(io.BytesIO(data))
+    except _DECODE_ERRORS as error:
+        raise PhotoRejected(CORRUPT) from error
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise PhotoRejected(CORRUPT)
+    if width * height > max_pixels:
+        raise PhotoRejected(f"image is {width * height} pixels, more than the {max_pixels}"
+                            " allowed (decompression bomb?)")
+    if kind == "PNG":
+        _load(image)  # Pillow finds a PNG's eXIf chunk only while decoding
+    try:
+        exif = read_exif(image.getexif(), default_tz=default_tz)
+    except Exception:  # noqa: BLE001 - a damaged EXIF block means "no EXIF", not a rejection
+        exif = read_exif(Image.Exif(), default_tz=default_tz)
+    # libheif has already turned HEIF pixels upright (pillow-heif resets the tag).
+    orientation = 1 if kind == "HEIF" else exif.orientation
+    if orientation >= 5:
+        width, height = height, width
+    facts = PhotoFacts(
+        sha256=hashlib.sha256(data).hexdigest(), format=kind,
+        mime=image.get_format_mimetype() or f"image/{kind.lower()}", size_bytes=len(data),
+        width=width, height=height, taken_at=exif.taken_at, gps=exif.gps,
+        gps_altitude_m=exif.gps_altitude_m,
+    )
+    return _Photo(image, facts, orientation)
+
+
+def _in_units(size: int) -> str:
+    for unit, factor in (("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
+
+
+def _sniff(data: bytes) -> str | None:
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data[4:8] == b"ftyp" and len(data) >= 16:
+        end = min(int.from_bytes(data[:4], "big"), 256)
+        brands = {data[8:12]} | {data[i : i + 4] for i in range(16, end, 4)}
+        if brands & _HEIF_BRANDS and data[8:12] not in (b"avif", b"avis"):
+            return "HEIF"
+    return None
+
+
+def _boxes_complete(data: bytes) -> bool:
+    """Whether the top-level ISO-BMFF boxes (ftyp, meta, mdat…) all end inside ``data``."""
+    offset = 0
+    while offset + 8 <= len(data):  # fewer bytes left: padding, not a box
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        if size == 0:  # the last box runs to the end of the file
+            return True
+        if size == 1 and offset + 16 <= len(data):
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        if size < 8 or offset + size > len(data):
+            return False
+        offset += size
+    return True
+
+
+@functools.cache
+def _heif_class() -> type[ImageFile.ImageFile]:
+    # Imported and registered on first use, once per process: libheif is only
+    # loaded when an iPhone photo actually arrives.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    return pillow_heif.HeifImageFile
+
+
+def _image_class(kind: str) -> type[ImageFile.ImageFile]:
+    # The plugin classes, not Image.open: that would apply Pillow's global bomb
+    # limit (only a warning below twice its value) before our own, and would
+    # accept every other format Pillow knows.
+    if kind == "JPEG":
+        return JpegImagePlugin.JpegImageFile
+    if kind == "PNG":
+        return PngImagePlugin.PngImageFile
+    return _heif_class()
+
+
+def _load(image: Image.Image) -> None:
+    try:
+        image.load()
+    except _DECODE_ERRORS as error:
+        raise PhotoRejected(CORRUPT) from error
+
+
+def _verify(photo: _Photo) -> None:
+    image = photo.image
+    if image.format == "JPEG":  # 1/8 scale still reads every entropy-coded byte
+        image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+    _load(image)
+
+
+def _screen_image(photo: _Photo, long_side: int) -> Image.Image:
+    image = photo.image
+    size = _fit(image.size, long_side)
+    if image.format == "JPEG":
+        image.draft("RGB", size)
+    _load(image)
+    screen = _shrink(_rgb(image), size, _SCREEN_FILTER, gap=1.0)
+    if photo.orientation in _TRANSPOSE:
+        screen = screen.transpose(_TRANSPOSE[photo.orientation])
+    screen.info = {}  # resizing copied the source's EXIF and XMP (which may hold GPS too)
+    return screen
+
+
+def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    width, height = size
+    scale = long_side / max(width, height)
+    if scale >= 1:
+        return width, height
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
+def _shrink(
+    image: Image.Image, size: tuple[int, int], resample: Image.Resampling, *, gap: float
+) -> Image.Image:
+    """Resize to ``size``: integer box reduction while ``gap`` allows, then ``resample``."""
+    factor = int(min(image.width / size[0], image.height / size[1]) / gap)
+    if factor >= 2:
+        image = image.reduce(factor)
+    if image.size == size:
+        return image
+    bands = _cores() if size[0] * size[1] >= 250_000 else 1
+    if bands == 1:
+        return image.resize(size, resample)
+    # Pillow resamples on one core but releases the GIL: horizontal bands of
+    # the output, each from its own source box, are the same pixels in parallel.
+    width, height = size
+    cuts = [height * i // bands for i in range(bands + 1)]
+    step = image.height / height
+
+    def band(i: int) -> Image.Image:
+        box = (0.0, cuts[i] * step, float(image.width), cuts[i + 1] * step)
+        return image.resize((width, cuts[i + 1] - cuts[i]), resample, box=box)
+
+    later = [_pool().submit(band, i) for i in range(1, bands)]
+    result = Image.new(image.mode, size)
+    result.paste(band(0), (0, 0))
+    for i, part in enumerate(later, start=1):
+        result.paste(part.result(), (0, cuts[i]))
+    return result
+
+
+def _jpeg(image: Image.Image, icc: bytes | None) -> bytes:
+    buffer = io.BytesIO()  # only the colour profile travels with derived images
+    image.save(buffer, format="JPEG", quality=JPEG_QUALITY, icc_profile=icc)
+    return buffer.getvalue()
+
+
+@functools.cache
+def _cores() -> int:
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
+_pool_lock = threading.Lock()
+_shared_pool: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    # Shared by all calls and made on first use; two threads more than cores so
+    # that writes waiting on the disk never hold up resampling.
+    global _shared_pool
+    with _pool_lock:
+        if _shared_pool is None:
+            _shared_pool = ThreadPoolExecutor(_cores() + 2, thread_name_prefix="photos")
+        return _shared_pool
