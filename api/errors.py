@@ -9,7 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm.exc import StaleDataError
 
+from api.idempotency import replay_response
 from api.templating import render
+from memorials.idempotency import Replay
 from memorials.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationProblem
 
 
@@ -41,6 +43,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: ValidationProblem) -> JSONResponse:
         where = getattr(exc, "where", "body")
         return JSONResponse({"detail": _field_detail(exc.problems, where)}, status_code=422)
+
+    @app.exception_handler(Replay)
+    async def _replay(request: Request, exc: Replay) -> Response:
+        return replay_response(exc.answer)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> Response:

@@ -10,8 +10,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.routers import facilities, martyrs, pages, system
+from api.limits import BodyLimit
+from api.routers import facilities, inspection_pages, inspections, martyrs, pages, system
 from api.static import vendor_mounts
+from inspections import visibility as inspection_visibility
+from inspections.photo_store import DiskPhotoStore
 from memorials.bootstrap import prepare_database
 from memorials.db import create_db_engine, session_factory
 from memorials.settings import Settings
@@ -39,12 +42,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.read_sessions = session_factory(engine)
     app.state.write_sessions = session_factory(engine, write=True)
+    app.state.photo_store = DiskPhotoStore(settings.resolved_photo_dir())
+    inspection_visibility.register()
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
 
     install_error_handlers(app)
     app.include_router(system.router)
     app.include_router(facilities.router)
     app.include_router(martyrs.router)
+    app.include_router(inspections.router)
     app.include_router(pages.router)
+    app.include_router(inspection_pages.router)
     app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static-app")
     for prefix, directory, name in vendor_mounts():
         app.mount(prefix, StaticFiles(directory=directory), name=name)

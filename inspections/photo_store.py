@@ -46,6 +46,10 @@ class PhotoStore(Protocol):
 
     def path(self, key: str) -> Path | None: ...
 
+    def discard(self, key: str) -> None:
+        """Remove what ``put`` wrote under ``key`` (a failed submission taking back its new files)."""
+        ...
+
 
 class DiskPhotoStore:
     """Photos on the local disk, sharded by the first two hex digits of the hash.
@@ -118,3 +122,8 @@ class DiskPhotoStore:
         """Local file of ``key`` for a web server to send; ``None`` when absent."""
         target = self._file(key)
         return target if target.is_file() else None
+
+    def discard(self, key: str) -> None:
+        """Remove ``key``'s file if there is one."""
+        with contextlib.suppress(FileNotFoundError):
+            self._file(key).unlink()

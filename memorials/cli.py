@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -36,6 +37,7 @@ from memorials.settings import Settings
 app = typer.Typer(help="烈士纪念设施管理系统 — memorial registry", no_args_is_help=True, add_completion=False)
 user_app = typer.Typer(help="Accounts: add, list, disable, reset-password.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+PLUGIN_GROUP = "memorials.cli"
 console = Console()
 err = Console(stderr=True)
 
@@ -187,6 +189,15 @@ def map_(
         return
     path.write_text(render_html(facility_map(markers, tiles=source), inline_assets=True), encoding="utf-8")
     console.print(f"{len(markers)} facilities drawn in {path}")
+
+
+def _load_plugins() -> None:
+    """Packages above the core (inspections, …) add their commands through entry points."""
+    for entry in entry_points(group=PLUGIN_GROUP):
+        entry.load()(app, _session)
+
+
+_load_plugins()
 
 
 @user_app.command("add")

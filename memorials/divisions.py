@@ -91,6 +91,11 @@ def within(column: InstrumentedAttribute[str] | ColumnElement[str], prefix: str)
     return (column >= prefix) & (column < upper)
 
 
+def scoped(column: InstrumentedAttribute[str] | ColumnElement[str], scope: str) -> ColumnElement[bool]:
+    """SQL test "column's code lies in a jurisdiction"; an empty scope is nationwide."""
+    return within(column, scope) if scope else column.is_not(None)
+
+
 def code_within(code: str, prefix: str) -> bool:
     return code.startswith(prefix)
 

@@ -7,6 +7,7 @@ from alembic import context
 from memorials.db import Base
 
 # Importing the model modules registers their tables on Base.metadata.
+import inspections.models  # noqa: F401
 import memorials.models  # noqa: F401
 
 config = context.config

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
@@ -229,3 +233,39 @@ def demo_api(demo_db_url: str, tmp_path: Path) -> Iterator[ApiClient]:
     """The app over HTTP, on the demo district."""
     yield from _api(demo_db_url, tmp_path)
 
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: object
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def add_user(self, role: str, jurisdiction: str = DEMO_DISTRICT, name: str | None = None) -> str:
+        name = name or f"{role}_{jurisdiction}_web"
+        with transaction(session_factory(self.app.state.engine, write=True)) as s:  # type: ignore[attr-defined]
+            create_user(session=s, username=name, password=PASSWORD, role=role, jurisdiction=jurisdiction)
+        return name
+
+
+@pytest.fixture
+def live_server(demo_db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    app = create_app(make_settings(demo_db_url, tmp_path))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    yield LiveServer(url=f"http://127.0.0.1:{port}", app=app, server=server, thread=thread)
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -43,3 +43,36 @@ def martyr_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def gps_jpeg(lon: float | None, lat: float | None, *, taken: str = "2026:11:20 10:00:00", size=(400, 300),
+             orientation: int | None = None) -> bytes:
+    """A real JPEG with EXIF capture time and (when given) GPS, as a phone writes it."""
+    from tests.photo_samples import exif_block, jpeg
+
+    kwargs: dict[str, Any] = {"original": taken, "offset": "+08:00"}
+    if lon is not None and lat is not None:
+        kwargs.update(lon=lon, lat=lat)
+    if orientation is not None:
+        kwargs["orientation"] = orientation
+    return jpeg(*size, exif=exif_block(**kwargs))
+
+
+def inspection_json(facility_id: int, **overrides: Any) -> dict[str, Any]:
+    from datetime import datetime, timezone
+
+    body: dict[str, Any] = {
+        "facility_id": facility_id,
+        "level": "patrol",
+        "performed_at": datetime.now(timezone.utc).isoformat(),
+        "checklist": {"structure": {"result": "ok"}, "inscription": {"result": "ok"},
+                      "vegetation": {"result": "problem", "note": "墓前杂草丛生"}},
+        "grade": "fair",
+        "notes": "",
+    }
+    body.update(overrides)
+    return body
+
+
+def inspection_files(photos: list[bytes]) -> list[tuple[str, tuple[str, bytes, str]]]:
+    return [("photos", (f"IMG_{i:04d}.jpg", data, "image/jpeg")) for i, data in enumerate(photos)]

@@ -10,6 +10,7 @@ import orjson
 from api.auth import RegistryEditor, RegistryReader
 from api.deps import ReadSession, WriteSession, query_problem
 from api.geojson import facility_collection
+from api.idempotency import IdempotencyDep
 from gis.coords import CoordinateError, check_point
 from gis.geodesy import parse_bbox
 from memorials import burials as burial_service
@@ -108,8 +109,9 @@ def list_facilities(
 
 
 @router.post("", status_code=201, response_model=FacilityOut)
-def create_facility(data: FacilityCreate, session: WriteSession, actor: RegistryEditor) -> FacilityOut:
-    return _out(service.create_facility(session=session, data=data, actor=actor))
+def create_facility(data: FacilityCreate, session: WriteSession, actor: RegistryEditor, idem: IdempotencyDep) -> Response:
+    return idem.respond(session=session, actor=actor,
+                        produce=lambda: _out(service.create_facility(session=session, data=data, actor=actor)))
 
 
 @router.get("/{facility_id}", response_model=FacilityOut)
@@ -142,7 +144,13 @@ def list_burials(
 
 
 @router.post("/{facility_id}/burials", status_code=201, response_model=BurialOut)
-def create_burial(facility_id: int, data: BurialCreate, session: WriteSession, actor: RegistryEditor) -> BurialOut:
+def create_burial(
+    facility_id: int, data: BurialCreate, session: WriteSession, actor: RegistryEditor, idem: IdempotencyDep
+) -> Response:
     facility = service.get_facility(session=session, facility_id=facility_id, actor=actor)
-    burial = burial_service.create_burial(session=session, facility=facility, data=data, actor=actor)
-    return _burial_out(burial, burial.martyr)
+
+    def produce() -> BurialOut:
+        burial = burial_service.create_burial(session=session, facility=facility, data=data, actor=actor)
+        return _burial_out(burial, burial.martyr)
+
+    return idem.respond(session=session, actor=actor, produce=produce)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.auth import RegistryEditor, RegistryReader, Requires
 from api.deps import ReadSession, WriteSession, query_problem
+from api.idempotency import IdempotencyDep
 from memorials import martyrs as service
 from memorials import relatives as relative_service
 from memorials.actors import Actor
@@ -53,8 +54,9 @@ def list_martyrs(
 
 
 @router.post("", status_code=201, response_model=MartyrOut)
-def create_martyr(data: MartyrCreate, session: WriteSession, actor: RegistryEditor) -> MartyrOut:
-    return MartyrOut.model_validate(service.create_martyr(session=session, data=data, actor=actor))
+def create_martyr(data: MartyrCreate, session: WriteSession, actor: RegistryEditor, idem: IdempotencyDep) -> Response:
+    return idem.respond(session=session, actor=actor, produce=lambda: MartyrOut.model_validate(
+        service.create_martyr(session=session, data=data, actor=actor)))
 
 
 @router.get("/{martyr_id}", response_model=MartyrOut)
@@ -88,7 +90,13 @@ def list_relatives(martyr_id: int, session: WriteSession, actor: RelativesReader
 
 
 @router.post("/{martyr_id}/relatives", status_code=201, response_model=RelativeOut)
-def create_relative(martyr_id: int, data: RelativeCreate, session: WriteSession, actor: RelativesEditor) -> RelativeOut:
+def create_relative(
+    martyr_id: int, data: RelativeCreate, session: WriteSession, actor: RelativesEditor, idem: IdempotencyDep
+) -> Response:
     martyr = service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
-    relative = relative_service.create_relative(session=session, martyr=martyr, data=data, actor=actor)
-    return RelativeOut(**vars(relative_service.view(relative, unmasked=relative_service.may_see_contacts(actor))))
+
+    def produce() -> RelativeOut:
+        relative = relative_service.create_relative(session=session, martyr=martyr, data=data, actor=actor)
+        return RelativeOut(**vars(relative_service.view(relative, unmasked=relative_service.may_see_contacts(actor))))
+
+    return idem.respond(session=session, actor=actor, produce=produce)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -15,6 +16,11 @@ from api.auth import SESSION_COOKIE, Public, RegistryReader, Requires
 from api.deps import ReadSession, SettingsDep
 from api.routers.facilities import facility_query
 from api.templating import render
+from inspections import defects as defect_service
+from inspections import service as inspection_service
+from inspections.checklist import CATEGORY_LABELS, GRADE_LABELS, LEVEL_LABELS
+from inspections.defects import DefectQuery
+from inspections.service import LOCAL_TZ, InspectionQuery
 from maps.facilities import KIND_COLOURS, facility_map, point_map, render_html
 from maps.tiles import TileSource, tile_source
 from memorials import audit as audit_service
@@ -145,8 +151,15 @@ def facility_page(request: Request, facility_id: int, session: ReadSession, acto
     relocated_to = (facility_service.get_facility(session=session, facility_id=facility.relocated_to_id, actor=actor)
                     if facility.relocated_to_id else None)
     history = audit_service.history(session=session, entity="facility", entity_id=facility.id, limit=50)
+    recent, _ = inspection_service.list_inspections(
+        session=session, actor=actor, query=InspectionQuery(facility_id=facility.id), limit=10)
+    today = datetime.now(LOCAL_TZ).date()
+    defects, _ = defect_service.list_defects(
+        session=session, actor=actor, query=DefectQuery(facility_id=facility.id, status="open"), today=today)
     return render(request, "facility.html", {
-        "f": facility, "burials": burials, "relocated_to": relocated_to, "history": history,
+        "f": facility, "burials": burials, "relocated_to": relocated_to, "history": history, "recent": recent,
+        "defects": [defect_service.defect_out(d, today=today) for d in defects],
+        "GRADE_LABELS": GRADE_LABELS, "LEVEL_LABELS": LEVEL_LABELS, "CATEGORY_LABELS": CATEGORY_LABELS,
     })
 
 

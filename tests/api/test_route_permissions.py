@@ -10,6 +10,7 @@ object outside the user's jurisdiction answers 404.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,15 @@ from memorials.facilities import create_facility
 from memorials.martyrs import create_martyr
 from memorials.permissions import PERMISSIONS, Permission, Role
 from memorials.schemas import FacilityCreate, MartyrCreate
-from tests.factories import OTHER_DISTRICT, OTHER_POINT, facility_body, martyr_body
+from tests.factories import (
+    OTHER_DISTRICT,
+    OTHER_POINT,
+    facility_body,
+    gps_jpeg,
+    inspection_files,
+    inspection_json,
+    martyr_body,
+)
 
 PUBLIC = "public"
 
@@ -67,18 +76,22 @@ class World:
 
 # How to fill each path parameter: inside the demo district / outside it
 # (None: reference data that every signed-in user may read).
-def _params(world_ids: dict[str, int]) -> World:
+def _params(inside: dict[str, str], outside: dict[str, str]) -> World:
     return World(
-        inside={"facility_id": "1", "martyr_id": "1", "entity": "facility", "entity_id": "1", "code": "421122101"},
-        outside={"facility_id": str(world_ids["facility"]), "martyr_id": str(world_ids["martyr"]),
-                 "entity": "facility", "entity_id": str(world_ids["facility"]), "code": None},  # type: ignore[dict-item]
+        inside={"facility_id": "1", "martyr_id": "1", "entity": "facility", "entity_id": "1", "code": "421122101",
+                "size": "thumb", **inside},
+        outside={"entity": "facility", "entity_id": outside["facility_id"], "code": None, "size": "thumb",
+                 **outside},  # type: ignore[dict-item]
     )
 
 
 # Required query parameters, by route path.
 QUERIES = {
     "/api/v1/audit": lambda p: {"entity": "facility", "id": p["facility_id"]},
+    "/api/v1/compliance": lambda p: {"division": "421122", "from": "2026-01", "to": "2026-06"},
+    "/api/v1/reports/patrols.xlsx": lambda p: {"division": "421122", "from": "2026-01", "to": "2026-06"},
 }
+NOT_JURISDICTION_CHECKED = {"/api/v1/compliance", "/api/v1/reports/patrols.xlsx"}  # scoped lists, tested apart
 # Valid bodies, so that a request gets past validation to the jurisdiction check.
 BODIES = {
     ("POST", "/api/v1/facilities"): lambda: facility_body(),
@@ -87,25 +100,42 @@ BODIES = {
     ("POST", "/api/v1/martyrs"): lambda: martyr_body(),
     ("PATCH", "/api/v1/martyrs/{martyr_id}"): lambda: {"biography": "补充事迹"},
     ("POST", "/api/v1/martyrs/{martyr_id}/relatives"): lambda: {"name": "李某"},
+    ("PATCH", "/api/v1/defects/{defect_id}"): lambda: {"responsible_person": "王主任"},
+    ("PUT", "/api/v1/interval-rules"): lambda: {"level": "patrol", "facility_id": 1, "days": 60},
 }
+MULTIPART = {"/api/v1/inspections"}
 FORMS = {
     "/api/v1/auth/token": {"username": "nobody", "password": "wrong-password"},
     "/login": {"username": "nobody", "password": "wrong-password", "csrf_token": "x"},
 }
 
 
+def _file_inspection(api, headers, facility_id: int, lon: float, lat: float) -> dict:
+    resp = api.post("/api/v1/inspections", headers=headers,
+                    data={"inspection": json.dumps(inspection_json(facility_id))},
+                    files=inspection_files([gps_jpeg(lon, lat)]))
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
 @pytest.fixture
 def world(demo_api):
-    """Users of every role in the demo district, and a facility and martyr in the next county."""
+    """Users of every role in the demo district; a facility, martyr, inspection and defect on each side."""
     with transaction(session_factory(demo_api.app_engine, write=True)) as s:
         lon, lat = OTHER_POINT
         fac = create_facility(session=s, data=FacilityCreate(**facility_body(division_code=OTHER_DISTRICT,
                                                                              longitude=lon, latitude=lat)),
                               actor=SYSTEM)
         mar = create_martyr(session=s, data=MartyrCreate(**martyr_body(division_code=OTHER_DISTRICT)), actor=SYSTEM)
-        ids = {"facility": fac.id, "martyr": mar.id}
+        fac_id, mar_id = fac.id, mar.id
     headers = {role.value: demo_api.user(role.value) for role in Role}
-    return _params(ids), headers
+    theirs = _file_inspection(demo_api, demo_api.user("inspector", OTHER_DISTRICT), fac_id, lon, lat)
+    ours = _file_inspection(demo_api, headers["inspector"], 10, 114.72, 31.46)
+    inside = {"inspection_id": str(ours["id"]), "defect_id": str(ours["defects_opened"][0]["id"]),
+              "sha256": ours["photos"][0]["sha256"]}
+    outside = {"facility_id": str(fac_id), "martyr_id": str(mar_id), "inspection_id": str(theirs["id"]),
+               "defect_id": str(theirs["defects_opened"][0]["id"]), "sha256": theirs["photos"][0]["sha256"]}
+    return _params(inside, outside), headers
 
 
 def _fill(path: str, values: dict[str, str | None]) -> str | None:
@@ -123,7 +153,10 @@ def _call(api, method: str, path: str, route_path: str, headers: dict[str, str],
     query = QUERIES.get(route_path, lambda p: {})(params)
     kwargs: dict[str, object] = {"headers": headers, "params": query, "follow_redirects": False}
     if method in ("POST", "PATCH", "PUT"):
-        if route_path in FORMS:
+        if route_path in MULTIPART:
+            kwargs["data"] = {"inspection": json.dumps(inspection_json(int(params["facility_id"])))}
+            kwargs["files"] = inspection_files([gps_jpeg(114.72, 31.46)])
+        elif route_path in FORMS:
             kwargs["data"] = FORMS[route_path]
         else:
             kwargs["json"] = BODIES.get((method, route_path), dict)()
@@ -184,7 +217,7 @@ def test_roles_and_jurisdiction_on_every_route(demo_api, world):
             if allowed and outside is not None and outside != inside:
                 resp = _call(demo_api, method, outside, route_path, headers[role.value], params.outside)
                 assert resp.status_code == 404, (method, route_path, role.value, "outside", resp.status_code)
-            elif allowed and route_path in QUERIES:
+            elif allowed and route_path in QUERIES and route_path not in NOT_JURISDICTION_CHECKED:
                 resp = _call(demo_api, method, inside, route_path, headers[role.value], params.outside)
                 assert resp.status_code == 404, (method, route_path, role.value, "outside", resp.status_code)
             checked += 1

@@ -9,62 +9,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from api.main import create_app
-from memorials.db import session_factory, transaction
-from memorials.users import create_user
-from tests.conftest import STRICT, make_settings
-from tests.factories import DEMO_DISTRICT, PASSWORD
+from tests.conftest import STRICT, LiveServer
+from tests.factories import PASSWORD
 
 CHROMIUM = os.environ.get("MEMORIALS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class LiveServer:
-    url: str
-    app: object
-    server: uvicorn.Server
-    thread: threading.Thread
-
-    def add_user(self, role: str, jurisdiction: str = DEMO_DISTRICT) -> str:
-        name = f"{role}_{jurisdiction}_web"
-        with transaction(session_factory(self.app.state.engine, write=True)) as s:  # type: ignore[attr-defined]
-            create_user(session=s, username=name, password=PASSWORD, role=role, jurisdiction=jurisdiction)
-        return name
-
-
-@pytest.fixture
-def live_server(demo_db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    app = create_app(make_settings(demo_db_url, tmp_path))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.05)
-    yield LiveServer(url=f"http://127.0.0.1:{port}", app=app, server=server, thread=thread)
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,118 @@
+"""Pages of the patrols: the inspector's phone page, inspections, defects, compliance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.auth import Requires
+from api.deps import ReadSession
+from api.routers.inspections import photo_urls
+from api.templating import render
+from inspections import compliance as compliance_service
+from inspections import defects as defect_service
+from inspections import service
+from inspections.checklist import (
+    CATEGORY_LABELS,
+    CHECKLIST,
+    GRADE_LABELS,
+    LEVEL_LABELS,
+    SEVERITY_LABELS,
+)
+from inspections.compliance import month_index, period_of
+from inspections.schemas import check_period
+from inspections.service import LOCAL_TZ, InspectionQuery
+from memorials.actors import Actor
+from memorials.divisions import get_division, normalize_code, prefix_of
+from memorials.errors import ValidationProblem
+from memorials.permissions import Permission
+
+router = APIRouter(include_in_schema=False)
+
+Filer = Annotated[Actor, Requires(Permission.inspections_file)]
+Reader = Annotated[Actor, Requires(Permission.inspections_read)]
+LABELS = {"GRADE_LABELS": GRADE_LABELS, "LEVEL_LABELS": LEVEL_LABELS, "CATEGORY_LABELS": CATEGORY_LABELS,
+          "SEVERITY_LABELS": SEVERITY_LABELS}
+PAGE_SIZE = 30
+
+
+@router.get("/inspect", response_class=HTMLResponse)
+def inspect_page(request: Request, actor: Filer) -> Response:
+    """The inspector's page: nearest facilities, checklist, camera, submit (works offline)."""
+    return render(request, "inspect.html", {"checklist": CHECKLIST, "crs": request.query_params.get("crs", "wgs84"),
+                                            **LABELS})
+
+
+def _month_span(request: Request) -> tuple[str, str, str | None]:
+    this_month = datetime.now(LOCAL_TZ).strftime("%Y-%m")
+    first = request.query_params.get("from") or this_month
+    last = request.query_params.get("to") or first
+    try:
+        check_period(first)
+        check_period(last)
+        if first > last:
+            raise ValueError("起始月份晚于截止月份")
+    except ValueError as exc:
+        return this_month, this_month, str(exc)
+    return first, last, None
+
+
+def _prefix(actor: Actor, request: Request) -> str:
+    value = request.query_params.get("division") or actor.jurisdiction
+    if not value:
+        return ""
+    try:
+        return prefix_of(normalize_code(value, field="division"))
+    except ValidationProblem:
+        return prefix_of(actor.jurisdiction) if actor.jurisdiction else ""
+
+
+@router.get("/inspections", response_class=HTMLResponse)
+def inspections_page(
+    request: Request, session: ReadSession, actor: Reader, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+) -> Response:
+    first, last, error = _month_span(request)
+    division = _prefix(actor, request)
+    facility_id = request.query_params.get("facility_id")
+    query = InspectionQuery(division=division or None, period_from=first, period_to=last,
+                            facility_id=int(facility_id) if facility_id and facility_id.isdigit() else None)
+    items, total = service.list_inspections(session=session, actor=actor, query=query, limit=PAGE_SIZE,
+                                            offset=(page - 1) * PAGE_SIZE)
+    summary = compliance_service.compliance(session=session, actor=actor, division=division, level="patrol",
+                                            period_from=first, period_to=last)
+    months = [period_of(i) for i in range(month_index(first) - 11, month_index(first) + 1)][::-1]
+    division_row = get_division(session=session, code=normalize_code(division)) if division else None
+    params = {"from": first, "to": last, "division": division}
+    return render(request, "inspections.html", {
+        "items": items, "total": total, "summary": summary, "first": first, "last": last, "error": error,
+        "division": division, "division_row": division_row, "months": months, "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)), "query_string": "&".join(f"{k}={v}" for k, v in params.items()),
+        **LABELS,
+    })
+
+
+@router.get("/inspections/{inspection_id}", response_class=HTMLResponse)
+def inspection_page(request: Request, inspection_id: int, session: ReadSession, actor: Reader) -> Response:
+    inspection = service.get_inspection(session=session, inspection_id=inspection_id, actor=actor)
+    today = datetime.now(LOCAL_TZ).date()
+    out = service.inspection_out(session=session, inspection=inspection, urls=photo_urls, today=today)
+    return render(request, "inspection.html", {"i": out, "checklist": CHECKLIST, **LABELS})
+
+
+@router.get("/defects", response_class=HTMLResponse)
+def defects_page(request: Request, session: ReadSession, actor: Reader) -> Response:
+    status = request.query_params.get("status") or "open"
+    if status not in ("open", "resolved", "overdue"):
+        status = "open"
+    division = _prefix(actor, request)
+    today = datetime.now(LOCAL_TZ).date()
+    items, total = defect_service.list_defects(
+        session=session, actor=actor, query=defect_service.DefectQuery(division=division or None, status=status),
+        today=today, limit=500)
+    return render(request, "defects.html", {
+        "items": [defect_service.defect_out(d, today=today) for d in items], "total": total, "status": status,
+        **LABELS,
+    })

@@ -1,0 +1,247 @@
+"""/api/v1/inspections, defects, compliance, interval rules, photos and the patrol ledger."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+from pydantic import ValidationError
+from starlette.background import BackgroundTask
+
+from api.auth import Requires
+from api.deps import ReadSession, WriteSession, query_problem
+from api.idempotency import IdempotencyDep
+from inspections import compliance as compliance_service
+from inspections import defects as defect_service
+from inspections import intervals as interval_service
+from inspections import service
+from inspections.checklist import Level
+from inspections.ledger import write_patrol_ledger
+from inspections.photo_store import original_key, screen_key, thumb_key
+from inspections.schemas import (
+    ComplianceOut,
+    DefectOut,
+    DefectUpdate,
+    InspectionIn,
+    InspectionOut,
+    IntervalRuleIn,
+    IntervalRuleOut,
+    PhotoUrls,
+    check_period,
+)
+from inspections.service import LOCAL_TZ, InspectionQuery, PhotoLimits, Upload
+from inspections.submission import Context, submit
+from inspections.verification import Thresholds
+from memorials.actors import Actor
+from memorials.divisions import normalize_code, prefix_of
+from memorials.errors import NotFound, ValidationProblem
+from memorials.permissions import Permission
+from memorials.schemas import Page
+
+router = APIRouter(tags=["inspections"])
+
+Filer = Annotated[Actor, Requires(Permission.inspections_file)]
+Reader = Annotated[Actor, Requires(Permission.inspections_read)]
+DefectManager = Annotated[Actor, Requires(Permission.defects_manage)]
+RuleEditor = Annotated[Actor, Requires(Permission.registry_edit)]
+PhotoSize = Literal["original", "thumb", "screen"]
+
+
+def photo_urls(sha256: str) -> PhotoUrls:
+    base = f"/api/v1/photos/{sha256}"
+    return PhotoUrls(original=f"{base}/original", thumb=f"{base}/thumb", screen=f"{base}/screen")
+
+
+def _today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
+def _division(value: str | None, field: str = "division") -> str | None:
+    if not value:
+        return None
+    try:
+        return prefix_of(normalize_code(value, field=field))
+    except ValidationProblem as exc:
+        raise query_problem(field, exc.reason) from None
+
+
+def _period(value: str | None, field: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_period(value)
+    except ValueError as exc:
+        raise query_problem(field, str(exc)) from None
+
+
+def _context(request: Request) -> Context:
+    state = request.app.state
+    settings = state.settings
+    return Context(
+        read_sessions=state.read_sessions, write_sessions=state.write_sessions, store=state.photo_store,
+        limits=PhotoLimits(settings.max_photo_bytes, settings.max_photo_pixels, settings.max_photos_per_inspection),
+        thresholds=Thresholds(settings.photo_verify_radius_m, settings.position_gap_flag_m),
+        urls=photo_urls, today=_today,
+    )
+
+
+def _read_upload(index: int, upload: UploadFile, max_bytes: int) -> Upload:
+    data = upload.file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValidationProblem(f"photos[{index}]", f"{upload.filename or 'photo'}: file is larger than "
+                                                    f"{max_bytes // (1 << 20)} MB")
+    return Upload(filename=upload.filename or "", data=data)
+
+
+@router.post("/api/v1/inspections", status_code=201, response_model=InspectionOut)
+def file_inspection(
+    request: Request,
+    actor: Filer,
+    idem: IdempotencyDep,
+    inspection: Annotated[str, Form(max_length=200_000, description="the inspection as JSON (see InspectionIn)")],
+    photos: Annotated[list[UploadFile], File(description="2-6 photos usually: JPEG, PNG or HEIC")] = [],  # noqa: B006
+) -> Response:
+    """File a patrol: its checklist, grade and photos, all stored together or not at all.
+
+    Send the header ``Idempotency-Key`` (the page uses one per submission):
+    a retry with the same key gets the first answer and stores nothing new.
+    """
+    raw = inspection.encode()
+    try:
+        data = InspectionIn.model_validate_json(raw)
+    except ValidationError as exc:
+        raise ValidationProblem.many([
+            ("inspection." + ".".join(str(p) for p in err["loc"]) if err["loc"] else "inspection",
+             err["msg"].removeprefix("Value error, "))
+            for err in exc.errors()
+        ]) from None
+    settings = request.app.state.settings
+    if len(photos) > settings.max_photos_per_inspection:
+        raise ValidationProblem("photos", f"at most {settings.max_photos_per_inspection} photos per inspection")
+    uploads = [_read_upload(i, p, settings.max_photo_bytes) for i, p in enumerate(photos)]
+    answer = submit(ctx=_context(request), actor=actor, data=data, raw_json=raw, uploads=uploads, key=idem.key,
+                    method=request.method, path=request.url.path)
+    return Response(answer.body, status_code=answer.status_code, media_type="application/json")
+
+
+@router.get("/api/v1/inspections", response_model=Page[InspectionOut])
+def list_inspections(
+    session: ReadSession,
+    actor: Reader,
+    division: str | None = None,
+    facility_id: int | None = None,
+    level: Level | None = None,
+    from_: Annotated[str | None, Query(alias="from", description="first month, YYYY-MM")] = None,
+    to: Annotated[str | None, Query(description="last month, YYYY-MM")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[InspectionOut]:
+    query = InspectionQuery(division=_division(division), facility_id=facility_id,
+                            level=level.value if level else None, period_from=_period(from_, "from"),
+                            period_to=_period(to, "to"))
+    items, total = service.list_inspections(session=session, actor=actor, query=query, limit=limit, offset=offset)
+    today = _today()
+    return Page[InspectionOut](
+        items=[service.inspection_out(session=session, inspection=i, urls=photo_urls, today=today) for i in items],
+        total=total, limit=limit, offset=offset)
+
+
+@router.get("/api/v1/inspections/{inspection_id}", response_model=InspectionOut)
+def get_inspection(inspection_id: int, session: ReadSession, actor: Reader) -> InspectionOut:
+    inspection = service.get_inspection(session=session, inspection_id=inspection_id, actor=actor)
+    return service.inspection_out(session=session, inspection=inspection, urls=photo_urls, today=_today())
+
+
+@router.get("/api/v1/photos/{sha256}/{size}", response_class=FileResponse)
+def get_photo(request: Request, sha256: str, size: PhotoSize, session: ReadSession, actor: Reader) -> Response:
+    """A photo of an inspection in your jurisdiction: the original, or a display size without GPS."""
+    if len(sha256) != 64 or not service.photo_visible(session=session, actor=actor, sha256=sha256.lower()):
+        raise NotFound("photo", sha256)
+    store = request.app.state.photo_store
+    key = {"original": original_key, "thumb": thumb_key, "screen": screen_key}[size](sha256)
+    path = store.path(key)
+    if path is None:
+        raise NotFound("photo", sha256)
+    media = "image/jpeg" if size != "original" else service.photo_mime(session=session, sha256=sha256)
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.get("/api/v1/defects", response_model=Page[DefectOut], tags=["defects"])
+def list_defects(
+    session: ReadSession,
+    actor: Reader,
+    division: str | None = None,
+    facility_id: int | None = None,
+    status: Literal["open", "resolved", "overdue"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[DefectOut]:
+    today = _today()
+    query = defect_service.DefectQuery(division=_division(division), facility_id=facility_id, status=status)
+    items, total = defect_service.list_defects(session=session, actor=actor, query=query, today=today, limit=limit,
+                                               offset=offset)
+    return Page[DefectOut](items=[defect_service.defect_out(d, today=today) for d in items], total=total,
+                           limit=limit, offset=offset)
+
+
+@router.patch("/api/v1/defects/{defect_id}", response_model=DefectOut, tags=["defects"])
+def update_defect(defect_id: int, data: DefectUpdate, session: WriteSession, actor: DefectManager) -> DefectOut:
+    defect = defect_service.get_defect(session=session, defect_id=defect_id, actor=actor)
+    defect = defect_service.update_defect(session=session, defect=defect, data=data, actor=actor)
+    return defect_service.defect_out(defect, today=_today())
+
+
+@router.get("/api/v1/compliance", response_model=ComplianceOut, response_model_by_alias=True, tags=["compliance"])
+def compliance(
+    session: ReadSession,
+    actor: Reader,
+    division: Annotated[str, Query(description="division code; a county sees its townships")],
+    from_: Annotated[str, Query(alias="from", description="first month, YYYY-MM")],
+    to: Annotated[str, Query(description="last month, YYYY-MM")],
+    level: Level = Level.patrol,
+) -> ComplianceOut:
+    """Facility-months due and done, per facility and per division below, with the overdue days."""
+    first, last = _period(from_, "from"), _period(to, "to")
+    assert first is not None and last is not None
+    if first > last:
+        raise query_problem("from", "must not come after to")
+    return compliance_service.compliance(session=session, actor=actor, division=_division(division) or "",
+                                         level=level.value, period_from=first, period_to=last, today=_today())
+
+
+@router.get("/api/v1/interval-rules", response_model=list[IntervalRuleOut], tags=["compliance"])
+def list_interval_rules(session: ReadSession, actor: Reader) -> list[IntervalRuleOut]:
+    return interval_service.list_rules(session=session)
+
+
+@router.put("/api/v1/interval-rules", response_model=list[IntervalRuleOut], tags=["compliance"])
+def set_interval_rule(data: IntervalRuleIn, session: WriteSession, actor: RuleEditor) -> list[IntervalRuleOut]:
+    """How often a level is due for a kind of facility or one facility (patrols: sets the facilities' interval)."""
+    return interval_service.set_rule(session=session, actor=actor, data=data)
+
+
+@router.get("/api/v1/reports/patrols.xlsx", response_class=FileResponse, tags=["reports"])
+def patrol_ledger(
+    session: ReadSession,
+    actor: Reader,
+    division: str,
+    from_: Annotated[str, Query(alias="from")],
+    to: str,
+) -> Response:
+    """The patrol ledger (巡查台账) as an Excel workbook with Chinese headers."""
+    first, last = _period(from_, "from"), _period(to, "to")
+    assert first is not None and last is not None
+    prefix = _division(division) or ""
+    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
+    handle.close()
+    path = Path(handle.name)
+    write_patrol_ledger(session=session, actor=actor, division=prefix, period_from=first, period_to=last, path=path,
+                        today=_today())
+    return FileResponse(path, filename=f"巡查台账_{division}_{first}_{last}.xlsx",
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        background=BackgroundTask(path.unlink, missing_ok=True))
+

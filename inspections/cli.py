@@ -1,0 +1,53 @@
+"""``memorials report …``: commands of the inspections package, added to the CLI as a plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from inspections.ledger import write_patrol_ledger
+from inspections.schemas import check_period
+from memorials.actors import SYSTEM
+from memorials.divisions import normalize_code, prefix_of
+from memorials.errors import DomainError
+
+SessionOpener = Callable[..., AbstractContextManager[Session]]
+
+report_app = typer.Typer(help="Reports: the patrol ledger (巡查台账).", no_args_is_help=True)
+console = Console()
+_opener: list[SessionOpener] = []
+
+
+def register(app: typer.Typer, open_session: SessionOpener) -> None:
+    """Add this package's commands to the ``memorials`` CLI (entry point group ``memorials.cli``)."""
+    _opener[:] = [open_session]
+    app.add_typer(report_app, name="report")
+
+
+@report_app.command("patrols")
+def patrols(
+    division: Annotated[str, typer.Option(help="division code (a county sees its townships)")],
+    from_: Annotated[str, typer.Option("--from", help="first month, YYYY-MM")],
+    to: Annotated[str, typer.Option("--to", help="last month, YYYY-MM")],
+    output: Annotated[Path, typer.Option(help="the XLSX file to write", dir_okay=False)],
+) -> None:
+    """Write the patrol ledger: one row per inspection, a summary per facility and month, the defects."""
+    try:
+        for value in (from_, to):
+            check_period(value)
+        if from_ > to:
+            raise ValueError("--from must not come after --to")
+        prefix = prefix_of(normalize_code(division, field="division"))
+        with _opener[0](write=False) as session:
+            count = write_patrol_ledger(session=session, actor=SYSTEM, division=prefix, period_from=from_,
+                                        period_to=to, path=output)
+    except (DomainError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from None
+    console.print(f"{count} inspections written to {output}")

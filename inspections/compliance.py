@@ -1,0 +1,177 @@
+"""Who is due, who is done, who is overdue: patrol compliance in facility-months.
+
+Each level has its interval (patrol: the facility's ``patrol_interval_days``,
+30 by default; county check 182; city spot check 365), which rules may set
+per kind of facility or per facility. An interval becomes a cycle of whole
+calendar months (30 days: every month; 90: quarters; 182: half-years; 365:
+years). A facility in use or under repair is *due* once per cycle that ends
+inside the period asked about (and not after the current month), and *done*
+for that cycle if an inspection of the level counts for a month in it. The
+rate is done / due. Facilities count whatever their registration date: a
+registry is usually filled long after the graves were dug.
+
+The counting happens in the database: inspections are grouped by facility
+and month (``GROUP BY facility_id, period``), never loaded one by one; only
+the grouped pairs and one row per facility come back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from inspections.checklist import DEFAULT_INTERVAL_DAYS, Level
+from inspections.models import Inspection, IntervalRule
+from inspections.schemas import ComplianceOut, DivisionCompliance, FacilityCompliance
+from inspections.service import LOCAL_TZ
+from memorials.actors import Actor
+from memorials.divisions import scoped, within
+from memorials.models import Division, Facility
+
+DUE_STATUSES = ("in_use", "under_repair")
+MONTH_DAYS = 30.4375
+
+
+def month_index(period: str) -> int:
+    return int(period[:4]) * 12 + int(period[5:7]) - 1
+
+
+def period_of(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def months_per_cycle(interval_days: int) -> int:
+    return max(1, round(interval_days / MONTH_DAYS))
+
+
+def month_end(index: int) -> date:
+    year, month = index // 12, index % 12 + 1
+    first_next = date(year + (month == 12), month % 12 + 1, 1)
+    return first_next - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Rules:
+    by_kind: dict[str, int]
+    by_facility: dict[int, int]
+
+    def interval(self, level: str, facility_id: int, kind: str, patrol_days: int) -> int:
+        if level == Level.patrol:
+            return patrol_days
+        return self.by_facility.get(facility_id) or self.by_kind.get(kind) or DEFAULT_INTERVAL_DAYS[level]
+
+
+def load_rules(session: Session, level: str) -> Rules:
+    rows = session.execute(select(IntervalRule.kind, IntervalRule.facility_id, IntervalRule.days)
+                           .where(IntervalRule.level == level)).all()
+    return Rules(by_kind={k: d for k, f, d in rows if k}, by_facility={f: d for k, f, d in rows if f})
+
+
+def _child_prefix(prefix: str) -> int | None:
+    return {0: 2, 2: 4, 4: 6, 6: 9, 9: 12}.get(len(prefix))
+
+
+def _child_code(code: str, length: int) -> str:
+    head = code[:length]
+    return head.ljust(6, "0") if length < 6 else head
+
+
+def compliance(
+    *,
+    session: Session,
+    actor: Actor,
+    division: str,
+    level: str,
+    period_from: str,
+    period_to: str,
+    today: date | None = None,
+) -> ComplianceOut:
+    """Compliance of every facility in ``division`` (a code prefix) for one level and a span of months."""
+    today = today or datetime.now(LOCAL_TZ).date()
+    first, last = month_index(period_from), month_index(period_to)
+    current = today.year * 12 + today.month - 1
+    horizon = min(last, current)
+    rules = load_rules(session, level)
+
+    facilities = session.execute(
+        select(Facility.id, Facility.code, Facility.name, Facility.division_code, Facility.kind,
+               Facility.patrol_interval_days, Facility.created_at)
+        .where(scoped(Facility.division_code, actor.scope), within(Facility.division_code, division) if division
+               else Facility.id.is_not(None), Facility.status.in_(DUE_STATUSES))
+        .order_by(Facility.code)
+    ).all()
+    intervals = {f.id: rules.interval(level, f.id, f.kind, f.patrol_interval_days) for f in facilities}
+    longest = max((months_per_cycle(d) for d in intervals.values()), default=1)
+    span_start = period_of(first - longest)  # the first due cycle may begin before ``from``
+
+    in_scope = [scoped(Inspection.division_code, actor.scope), Inspection.level == level]
+    if division:
+        in_scope.append(within(Inspection.division_code, division))
+    months: dict[int, set[int]] = defaultdict(set)
+    for facility_id, period, _count in session.execute(
+        select(Inspection.facility_id, Inspection.period, func.count())
+        .where(*in_scope, Inspection.period >= span_start, Inspection.period <= period_of(last))
+        .group_by(Inspection.facility_id, Inspection.period)
+    ):
+        months[facility_id].add(month_index(period))
+    last_seen = dict(session.execute(
+        select(Inspection.facility_id, func.max(Inspection.performed_at))
+        .where(*in_scope, Inspection.period <= period_of(last)).group_by(Inspection.facility_id)
+    ).all())
+    inspections = session.scalar(
+        select(func.count(Inspection.id)).where(*in_scope, Inspection.period >= period_from,
+                                                Inspection.period <= period_to)
+    ) or 0
+
+    reference = min(today, month_end(last))
+    rows: list[FacilityCompliance] = []
+    for f in facilities:
+        interval = intervals[f.id]
+        m = months_per_cycle(interval)
+        due = done = 0
+        for cycle in range(first // m, horizon // m + 1):
+            start, end = cycle * m, cycle * m + m - 1
+            if end < first or end > horizon:
+                continue
+            due += 1
+            done += any(start <= month <= end for month in months.get(f.id, ()))
+        seen = last_seen.get(f.id)
+        seen_day = seen.astimezone(LOCAL_TZ).date() if seen else None
+        # Never inspected: count from the start of the span (or registration, if earlier).
+        since = seen_day or min(f.created_at.astimezone(LOCAL_TZ).date(), month_end(first - 1) + timedelta(days=1))
+        overdue = max(0, (reference - (since + timedelta(days=interval))).days)
+        rows.append(FacilityCompliance(id=f.id, code=f.code, name=f.name, division_code=f.division_code,
+                                       interval_days=interval, due=due, done=done, overdue_days=overdue,
+                                       last_inspected=seen_day))
+
+    due_total = sum(r.due for r in rows)
+    done_total = sum(r.done for r in rows)
+    return ComplianceOut(
+        division=division, level=level, from_=period_from, to=period_to, due=due_total, done=done_total,
+        rate=round(done_total / due_total, 4) if due_total else None, inspections=inspections,
+        facilities_complete=sum(1 for r in rows if r.due and r.done == r.due),
+        facilities=rows, divisions=_by_child_division(session, division, rows),
+    )
+
+
+def _by_child_division(session: Session, division: str, rows: list[FacilityCompliance]) -> list[DivisionCompliance]:
+    length = _child_prefix(division)
+    if length is None:
+        return []
+    groups: dict[str, list[FacilityCompliance]] = defaultdict(list)
+    for r in rows:
+        if len(r.division_code) >= length:
+            groups[_child_code(r.division_code, length)].append(r)
+    names = dict(session.execute(select(Division.code, Division.name).where(Division.code.in_(list(groups)))).all())
+    out = []
+    for code in sorted(groups):
+        members = groups[code]
+        due = sum(r.due for r in members)
+        done = sum(r.done for r in members)
+        out.append(DivisionCompliance(code=code, name=names.get(code, code), facilities=len(members), due=due,
+                                      done=done, rate=round(done / due, 4) if due else None))
+    return out

@@ -1,0 +1,94 @@
+"""Defects: the rectification list that goes to the custodian.
+
+A problem found on patrol becomes a defect with a category, a severity, a
+deadline and a responsible person. It stays open until a later inspection
+confirms it put right (``resolves`` in that inspection), or a planner closes
+it with a note; open defects past their deadline are overdue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from inspections.models import Defect
+from inspections.schemas import DefectOut, DefectUpdate
+from memorials import audit
+from memorials.actors import Actor
+from memorials.divisions import scoped, within
+from memorials.errors import NotFound, ValidationProblem
+
+
+@dataclass
+class DefectQuery:
+    division: str | None = None
+    facility_id: int | None = None
+    status: str | None = None
+    """``open``, ``resolved`` or ``overdue`` (open past its deadline)."""
+
+
+def list_defects(
+    *, session: Session, actor: Actor, query: DefectQuery, today: date, limit: int = 100, offset: int = 0
+) -> tuple[list[Defect], int]:
+    conditions = [scoped(Defect.division_code, actor.scope)]
+    if query.division:
+        conditions.append(within(Defect.division_code, query.division))
+    if query.facility_id is not None:
+        conditions.append(Defect.facility_id == query.facility_id)
+    if query.status in ("open", "resolved"):
+        conditions.append(Defect.status == query.status)
+    elif query.status == "overdue":
+        conditions.extend([Defect.status == "open", Defect.deadline < today])
+    total = session.scalar(select(func.count(Defect.id)).where(*conditions)) or 0
+    stmt = (select(Defect).where(*conditions)
+            .order_by(Defect.status, Defect.deadline, Defect.id).limit(limit).offset(offset))
+    return list(session.scalars(stmt)), total
+
+
+def get_defect(*, session: Session, defect_id: int, actor: Actor) -> Defect:
+    defect = session.get(Defect, defect_id)
+    if defect is None or not actor.covers(defect.division_code):
+        raise NotFound("defect", defect_id)
+    return defect
+
+
+def update_defect(*, session: Session, defect: Defect, data: DefectUpdate, actor: Actor) -> Defect:
+    given = data.model_dump(exclude_unset=True)
+    for name in ("severity", "deadline", "responsible_person"):
+        if name in given and given[name] is None:
+            raise ValidationProblem(name, "cannot be empty")
+    before = audit.snapshot(defect, ("severity", "deadline", "responsible_person", "status", "resolution_note"))
+    if given.get("status") == "resolved":
+        if defect.status == "resolved":
+            raise ValidationProblem("status", "the defect is already resolved")
+        if not (given.get("resolution_note") or "").strip():
+            raise ValidationProblem("resolution_note", "say how it was put right")
+        defect.status = "resolved"
+        defect.resolved_at = datetime.now(timezone.utc)
+    for name in ("severity", "deadline", "responsible_person", "resolution_note"):
+        if name in given and given[name] is not None:
+            value = given[name]
+            setattr(defect, name, value.value if hasattr(value, "value") else value)
+    after = audit.snapshot(defect, ("severity", "deadline", "responsible_person", "status", "resolution_note"))
+    changed = {k: v for k, v in before.items() if after[k] != v}
+    if changed:
+        session.flush()
+        audit.record(session=session, actor=actor, entity="defect", entity_id=defect.id,
+                     action="status" if "status" in changed else "update",
+                     old=changed, new={k: after[k] for k in changed})
+    return defect
+
+
+def defect_out(defect: Defect, *, today: date) -> DefectOut:
+    return DefectOut(
+        id=defect.id, facility_id=defect.facility_id, facility_code=defect.facility.code,
+        facility_name=defect.facility.name, division_code=defect.division_code, item=defect.item,
+        category=defect.category, severity=defect.severity, description=defect.description,
+        deadline=defect.deadline, responsible_person=defect.responsible_person, status=defect.status,
+        overdue=defect.status == "open" and defect.deadline < today, opened_by=defect.opened_by_id,
+        opened_at=defect.created_at, resolved_at=defect.resolved_at, resolved_by=defect.resolved_by_id,
+        resolution_note=defect.resolution_note,
+    )

@@ -1,0 +1,157 @@
+"""Tables of patrols: inspections, their photos, defects, interval rules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inspections.checklist import DefectCategory, Grade, Level, Severity
+from memorials.db import Base
+from memorials.models import Facility, utcnow
+
+
+def _in(column: str, values: type) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Inspection(Base):
+    """One visit to one facility: checklist, grade, photos, where the inspector stood."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (
+        CheckConstraint(_in("level", Level), name="level"),
+        CheckConstraint(_in("grade", Grade), name="grade"),
+        UniqueConstraint("inspector_id", "idempotency_key", name="uq_inspections_inspector_key"),
+        Index("ix_inspections_facility_period", "facility_id", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    """The facility's division when filed: lets jurisdiction filters skip a join."""
+    level: Mapped[str] = mapped_column(String(20))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    inspector_name: Mapped[str] = mapped_column(String(100))
+    performed_at: Mapped[datetime] = mapped_column(index=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    """The month it counts for, ``YYYY-MM``."""
+    checklist: Mapped[dict] = mapped_column(JSON)
+    grade: Mapped[str] = mapped_column(String(10))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    position_longitude: Mapped[float | None] = mapped_column(Float)
+    position_latitude: Mapped[float | None] = mapped_column(Float)
+    position_crs: Mapped[str | None] = mapped_column(String(10))
+    """The system the phone sent its position in (stored converted to WGS84)."""
+    position_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    position_distance_m: Mapped[float | None] = mapped_column(Float)
+    photo_count: Mapped[int] = mapped_column(Integer, default=0)
+    verified_count: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    facility: Mapped[Facility] = relationship(lazy="joined", innerjoin=True)
+    photos: Mapped[list[InspectionPhoto]] = relationship(back_populates="inspection", order_by="InspectionPhoto.position")
+
+
+class InspectionPhoto(Base):
+    """A photo of an inspection and what it proves about where and when."""
+
+    __tablename__ = "inspection_photos"
+    __table_args__ = (CheckConstraint("verification IN ('verified', 'far', 'no_gps')", name="verification"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    """Order within the inspection."""
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    format: Mapped[str] = mapped_column(String(10))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column()
+    gps_longitude: Mapped[float | None] = mapped_column(Float)
+    gps_latitude: Mapped[float | None] = mapped_column(Float)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    """From the photo's GPS position to the facility."""
+    verification: Mapped[str] = mapped_column(String(10))
+    device_longitude: Mapped[float | None] = mapped_column(Float)
+    device_latitude: Mapped[float | None] = mapped_column(Float)
+    """The phone's own position when the photo was taken (WGS84), as the page sent it."""
+    device_gap_m: Mapped[float | None] = mapped_column(Float)
+    """Between the photo's GPS and the phone's position; large gaps are flagged."""
+    gap_flagged: Mapped[bool] = mapped_column(default=False)
+
+    inspection: Mapped[Inspection] = relationship(back_populates="photos")
+
+
+class Defect(Base):
+    """A problem found, as it goes to the custodian: deadline and responsible person."""
+
+    __tablename__ = "defects"
+    __table_args__ = (
+        CheckConstraint(_in("category", DefectCategory), name="category"),
+        CheckConstraint(_in("severity", Severity), name="severity"),
+        CheckConstraint("status IN ('open', 'resolved')", name="status"),
+        Index("ix_defects_facility_status", "facility_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    item: Mapped[str] = mapped_column(String(30))
+    """The checklist item that found it."""
+    category: Mapped[str] = mapped_column(String(30))
+    severity: Mapped[str] = mapped_column(String(10))
+    description: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[date] = mapped_column(Date)
+    responsible_person: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    facility: Mapped[Facility] = relationship(lazy="joined", innerjoin=True)
+
+
+class IntervalRule(Base):
+    """How often a level is due, for a kind of facility or one facility.
+
+    The patrol interval of one facility is its ``patrol_interval_days``;
+    rules cover kinds (every level) and single facilities (county and city
+    checks). A facility rule beats a kind rule, which beats the default.
+    """
+
+    __tablename__ = "interval_rules"
+    __table_args__ = (
+        CheckConstraint(_in("level", Level), name="level"),
+        CheckConstraint("days > 0", name="days"),
+        CheckConstraint("(kind IS NULL) <> (facility_id IS NULL)", name="target"),
+        Index("uq_interval_rules_kind", "level", "kind", unique=True,
+              sqlite_where=text("kind IS NOT NULL"), postgresql_where=text("kind IS NOT NULL")),
+        Index("uq_interval_rules_facility", "level", "facility_id", unique=True,
+              sqlite_where=text("facility_id IS NOT NULL"), postgresql_where=text("facility_id IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str | None] = mapped_column(String(30))
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,202 @@
+"""Request and response shapes of inspections, photos, defects and compliance."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from gis.coords import Crs
+from inspections.checklist import ITEMS, Grade, Level, Severity
+from memorials.schemas import Input, Line
+
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def check_period(value: str) -> str:
+    if not _PERIOD.match(value):
+        raise ValueError(f"{value!r} is not a month: use YYYY-MM")
+    return value
+
+
+Period = Annotated[str, AfterValidator(check_period)]
+
+
+class Position(Input):
+    """Where a phone was, in the coordinate system it reports (phones in China often give GCJ-02)."""
+
+    longitude: float
+    latitude: float
+    crs: Crs = "wgs84"
+    accuracy_m: Annotated[float, Field(ge=0, le=100_000)] | None = None
+
+
+class ChecklistEntry(Input):
+    result: Literal["ok", "problem"]
+    note: Annotated[Line, Field(max_length=1000)] = ""
+    severity: Severity | None = None
+    deadline: date | None = None
+    responsible_person: Annotated[Line, Field(max_length=100)] | None = None
+
+
+class PhotoMeta(Input):
+    """What the page knows of one uploaded photo, in upload order."""
+
+    position: Position | None = None
+    captured_at: datetime | None = None
+
+
+class InspectionIn(Input):
+    facility_id: int
+    level: Level = Level.patrol
+    performed_at: datetime
+    period: Period | None = None
+    checklist: dict[str, ChecklistEntry]
+    grade: Grade
+    notes: Annotated[str, Field(max_length=5000)] = ""
+    position: Position | None = None
+    photos: Annotated[list[PhotoMeta], Field(max_length=50)] = []
+    resolves: Annotated[list[int], Field(max_length=100)] = []
+    """Open defects of this facility that this visit found put right."""
+
+    @field_validator("checklist")
+    @classmethod
+    def _known_items(cls, value: dict[str, ChecklistEntry]) -> dict[str, ChecklistEntry]:
+        unknown = sorted(set(value) - set(ITEMS))
+        if unknown:
+            raise ValueError(f"unknown checklist items {unknown}; known: {', '.join(ITEMS)}")
+        if not value:
+            raise ValueError("at least one checklist item must be answered")
+        return value
+
+
+class GpsOut(BaseModel):
+    longitude: float
+    latitude: float
+
+
+class PhotoUrls(BaseModel):
+    original: str
+    thumb: str
+    screen: str
+
+
+class PhotoOut(BaseModel):
+    sha256: str
+    filename: str
+    taken_at: datetime | None
+    gps: GpsOut | None
+    distance_m: float | None
+    verification: Literal["verified", "far", "no_gps"]
+    device_position: GpsOut | None
+    device_gap_m: float | None
+    gap_flagged: bool
+    width: int
+    height: int
+    urls: PhotoUrls
+
+
+class DefectOut(BaseModel):
+    id: int
+    facility_id: int
+    facility_code: str
+    facility_name: str
+    division_code: str
+    item: str
+    category: str
+    severity: str
+    description: str
+    deadline: date
+    responsible_person: str
+    status: str
+    overdue: bool
+    opened_by: int
+    opened_at: datetime
+    resolved_at: datetime | None
+    resolved_by: int | None
+    resolution_note: str
+
+
+class DefectUpdate(Input):
+    severity: Severity | None = None
+    deadline: date | None = None
+    responsible_person: Annotated[Line, Field(max_length=100)] | None = None
+    status: Literal["resolved"] | None = None
+    resolution_note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class InspectionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    facility_id: int
+    facility_code: str
+    facility_name: str
+    division_code: str
+    level: str
+    inspector_id: int
+    inspector: str
+    performed_at: datetime
+    period: str
+    checklist: dict[str, dict[str, object]]
+    grade: str
+    notes: str
+    position: GpsOut | None
+    position_distance_m: float | None
+    photo_count: int
+    verified_count: int
+    photos: list[PhotoOut]
+    defects_opened: list[DefectOut]
+    defects_still_open: list[int]
+    defects_resolved: list[int]
+
+
+class FacilityCompliance(BaseModel):
+    id: int
+    code: str
+    name: str
+    division_code: str
+    interval_days: int
+    due: int
+    done: int
+    overdue_days: int
+    last_inspected: date | None
+
+
+class DivisionCompliance(BaseModel):
+    code: str
+    name: str
+    facilities: int
+    due: int
+    done: int
+    rate: float | None
+
+
+class ComplianceOut(BaseModel):
+    division: str
+    level: str
+    from_: str = Field(serialization_alias="from")
+    to: str
+    due: int
+    done: int
+    rate: float | None
+    inspections: int
+    facilities_complete: int
+    facilities: list[FacilityCompliance]
+    divisions: list[DivisionCompliance]
+
+
+class IntervalRuleIn(Input):
+    level: Level
+    kind: str | None = None
+    facility_id: int | None = None
+    days: Annotated[int, Field(ge=1, le=3660)]
+
+
+class IntervalRuleOut(BaseModel):
+    level: str
+    kind: str | None
+    facility_id: int | None
+    days: int

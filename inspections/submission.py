@@ -1,0 +1,84 @@
+"""One inspector's submission, start to finish, stored once however often it is sent.
+
+Phones on weak signal send the same submission again; the page gives every
+submission an ``Idempotency-Key`` and keeps it across retries. Steps:
+
+1. If the key was answered before, give that answer again (nothing else runs).
+2. Check every photo (content, size, pixels, corruption) before storing any:
+   one bad file refuses the whole submission with a 422 and leaves nothing.
+3. Store the photos (content-addressed: a retry finds them already there).
+4. In one transaction: claim the key, write the inspection, its photos and
+   defects, keep the answer with the key. A race between two copies ends in
+   one inspection; the loser replays the winner's answer.
+5. If step 4 fails, take back the files step 3 added that no record uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from inspections import service
+from inspections.photo_store import PhotoStore
+from inspections.schemas import InspectionIn, PhotoUrls
+from inspections.service import PhotoLimits, StoredPhotos, Upload
+from inspections.verification import Thresholds
+from memorials import idempotency
+from memorials.actors import Actor
+from memorials.idempotency import Replay, StoredAnswer
+
+
+@dataclass(frozen=True)
+class Context:
+    read_sessions: sessionmaker[Session]
+    write_sessions: sessionmaker[Session]
+    store: PhotoStore
+    limits: PhotoLimits
+    thresholds: Thresholds
+    urls: Callable[[str], PhotoUrls]
+    today: Callable[[], date]
+
+
+def _fingerprint(raw_json: bytes, uploads: list[Upload]) -> str:
+    return idempotency.fingerprint(raw_json, *(service.sha256_of(u.data) for u in uploads))
+
+
+def submit(
+    *, ctx: Context, actor: Actor, data: InspectionIn, raw_json: bytes, uploads: list[Upload], key: str | None,
+    method: str, path: str,
+) -> StoredAnswer:
+    """File the inspection (or find it filed already); the answer is JSON with its status code."""
+    print_ = _fingerprint(raw_json, uploads)
+    if key is not None:
+        with ctx.read_sessions.begin() as session:
+            answer = idempotency.find(session=session, user_id=actor.user_id, key=key, method=method, path=path,
+                                      print_=print_)
+        if answer is not None:
+            raise Replay(answer)
+    service.check_photos(uploads, ctx.limits)
+    stored = service.store_photos(uploads, store=ctx.store, limits=ctx.limits)
+    try:
+        with ctx.write_sessions.begin() as session:
+            record = (idempotency.claim(session=session, user_id=actor.user_id, key=key, method=method, path=path,
+                                        print_=print_) if key is not None else None)
+            inspection = service.file_inspection(session=session, actor=actor, data=data, photos=stored,
+                                                 thresholds=ctx.thresholds, idempotency_key=key)
+            body = service.inspection_out(session=session, inspection=inspection, urls=ctx.urls,
+                                          today=ctx.today()).model_dump_json()
+            if record is not None:
+                idempotency.complete(session=session, record=record, status_code=201, body=body)
+    except BaseException:
+        _take_back(ctx, stored)
+        raise
+    return StoredAnswer(201, body)
+
+
+def _take_back(ctx: Context, stored: StoredPhotos) -> None:
+    if not stored.added_keys:
+        return
+    with ctx.read_sessions.begin() as session:
+        keep = {k for k in stored.added_keys if service.photo_referenced(session=session, sha256=k.split("/")[1][:64])}
+    service.discard(ctx.store, [k for k in stored.added_keys if k not in keep])

@@ -1,0 +1,70 @@
+"""Does a photo prove the inspector stood at the grave?
+
+A photo is ``verified`` when its EXIF GPS position lies within the radius
+(default 200 m) of the facility, ``far`` beyond it, ``no_gps`` without a
+position. Phone browsers often strip GPS from uploads, so the page also
+sends the phone's own position at capture time; it is kept beside the
+photo's, and a large gap between the two (default 500 m) is flagged: one of
+them is wrong, and a reviewer should look.
+
+Positions from the phone arrive in the coordinate system the page declares
+(GCJ-02 on many Chinese phones) and are converted to WGS84 before any
+distance is measured; EXIF GPS is WGS84.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gis.coords import CoordinateError, check_point, to_wgs84
+from gis.geodesy import distance_m
+from memorials.errors import ValidationProblem
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    radius_m: float = 200.0
+    gap_flag_m: float = 500.0
+
+
+@dataclass(frozen=True)
+class PhotoProof:
+    distance_m: float | None
+    verification: str
+    device: tuple[float, float] | None
+    device_gap_m: float | None
+    gap_flagged: bool
+
+
+def phone_position(lon: float, lat: float, crs: str, *, field: str) -> tuple[float, float]:
+    """A position sent by the page, checked and converted to WGS84."""
+    try:
+        lon, lat = check_point(lon, lat, lon_field=f"{field}.longitude", lat_field=f"{field}.latitude")
+        return to_wgs84(lon, lat, crs)
+    except CoordinateError as exc:
+        raise ValidationProblem(exc.field, exc.reason) from None
+
+
+def prove(
+    *,
+    facility: tuple[float, float],
+    gps: tuple[float, float] | None,
+    device: tuple[float, float] | None,
+    thresholds: Thresholds,
+) -> PhotoProof:
+    """Measure one photo against the facility (all positions WGS84)."""
+    distance = distance_m(*gps, *facility) if gps else None
+    if distance is None:
+        verification = "no_gps"
+    elif distance <= thresholds.radius_m:
+        verification = "verified"
+    else:
+        verification = "far"
+    gap = distance_m(*gps, *device) if gps and device else None
+    return PhotoProof(
+        distance_m=round(distance, 1) if distance is not None else None,
+        verification=verification,
+        device=device,
+        device_gap_m=round(gap, 1) if gap is not None else None,
+        gap_flagged=gap is not None and gap > thresholds.gap_flag_m,
+    )

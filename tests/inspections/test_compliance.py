@@ -1,0 +1,179 @@
+"""Compliance in facility-months, the published figures, interval rules, and the ledger."""
+
+import json
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from inspections.compliance import month_index, months_per_cycle, period_of
+from memorials.cli import app as cli
+from tests.factories import inspection_json
+
+CST = timezone(timedelta(hours=8))
+TOWNSHIP = "421122104"   # 上新集镇
+
+
+def _months_back(n: int) -> list[str]:
+    """The n whole months before the current one, oldest first."""
+    now = datetime.now(CST)
+    current = now.year * 12 + now.month - 1
+    return [period_of(i) for i in range(current - n, current)]
+
+
+def _last_half_year() -> list[str]:
+    now = datetime.now(CST)
+    current = now.year * 12 + now.month - 1
+    end = (current // 6) * 6 - 1          # the last month of the previous half-year
+    return [period_of(i) for i in range(end - 5, end + 1)]
+
+
+def _visit(api, headers, facility_id, period, level="patrol", day=10):
+    when = datetime(int(period[:4]), int(period[5:]), day, 9, 30, tzinfo=CST)
+    body = inspection_json(facility_id, level=level, performed_at=when.isoformat(), period=period,
+                           checklist={"structure": {"result": "ok"}}, grade="good")
+    resp = api.post("/api/v1/inspections", headers=headers, data={"inspection": json.dumps(body)})
+    assert resp.status_code == 201, resp.text
+
+
+@pytest.fixture
+def township(demo_api):
+    viewer = demo_api.user("viewer")
+    items = demo_api.get(f"/api/v1/facilities?division={TOWNSHIP}&status=in_use,under_repair&limit=100",
+                         headers=viewer).json()["items"]
+    assert len(items) >= 3
+    return items
+
+
+def test_half_year_figures_and_overdue(demo_api, township):
+    inspector = demo_api.user("inspector")
+    planner = demo_api.user("planner")
+    months = _months_back(6)
+    a, b, c = township[0], township[1], township[2]
+    demo_api.patch(f"/api/v1/facilities/{c['id']}", json={"patrol_interval_days": 90}, headers=planner)
+    for period in months:                      # A: every month, twice in the first
+        _visit(demo_api, inspector, a["id"], period)
+    _visit(demo_api, inspector, a["id"], months[0], day=20)
+    for period in (months[0], months[1], months[3]):   # B: three months out of six
+        _visit(demo_api, inspector, b["id"], period)
+    _visit(demo_api, inspector, c["id"], months[4])   # C: quarterly, once
+
+    resp = demo_api.get("/api/v1/compliance", params={"division": TOWNSHIP, "from": months[0], "to": months[-1]},
+                        headers=demo_api.user("viewer"))
+    assert resp.status_code == 200, resp.text
+    out = resp.json()
+    assert out["from"] == months[0] and out["to"] == months[-1] and out["level"] == "patrol"
+    rows = {f["id"]: f for f in out["facilities"]}
+    assert (rows[a["id"]]["due"], rows[a["id"]]["done"], rows[a["id"]]["overdue_days"]) == (6, 6, 0)
+    assert (rows[b["id"]]["due"], rows[b["id"]]["done"]) == (6, 3)
+    # C's quarters: cycles of three calendar months that end inside the span
+    m = months_per_cycle(90)
+    ends = [i for i in range(month_index(months[0]), month_index(months[-1]) + 1) if i % m == m - 1]
+    c_done = sum(1 for e in ends if e - m + 1 <= month_index(months[4]) <= e)
+    assert (rows[c["id"]]["due"], rows[c["id"]]["done"]) == (len(ends), c_done)
+    others = [f for f in township if f["id"] not in (a["id"], b["id"], c["id"])]
+    expected_due = 6 + 6 + len(ends) + sum(6 // months_per_cycle(f["patrol_interval_days"]) for f in others)
+    assert out["due"] == expected_due
+    assert out["done"] == 6 + 3 + c_done
+    assert out["rate"] == round(out["done"] / out["due"], 4)
+    assert out["inspections"] == 6 + 1 + 3 + 1            # "N patrols in the half-year"
+    assert out["facilities_complete"] == 1 + (c_done == len(ends))
+    # B was last seen in the fourth month: overdue by the days past 30 since then
+    last = date(int(months[3][:4]), int(months[3][5:]), 10)
+    end = min(date.today(), date(int(months[-1][:4]), int(months[-1][5:]), 28) + timedelta(days=4))
+    assert rows[b["id"]]["last_inspected"] == last.isoformat()
+    assert abs(rows[b["id"]]["overdue_days"] - (end - last).days + 30) <= 3
+    never = [f for f in out["facilities"] if f["last_inspected"] is None]
+    assert never and all(f["overdue_days"] > 100 for f in never)
+
+
+def test_county_breakdown_by_township(demo_api):
+    months = _months_back(1)
+    out = demo_api.get("/api/v1/compliance", params={"division": "421122", "from": months[0], "to": months[0]},
+                       headers=demo_api.user("viewer")).json()
+    names = {d["name"] for d in out["divisions"]}
+    assert "七里坪镇" in names and "上新集镇" in names
+    assert sum(d["facilities"] for d in out["divisions"]) == len(out["facilities"])
+    assert all(f["division_code"].startswith("421122") for f in out["facilities"])
+    assert len(out["facilities"]) == 42 - 3            # relocated graves are no longer due
+
+
+def test_county_checks_follow_their_own_interval_and_rules(demo_api, township):
+    admin = demo_api.user("admin", "")
+    half = _last_half_year()
+    inspector = demo_api.user("inspector")
+    _visit(demo_api, inspector, township[0]["id"], half[2], level="county_check")
+    params = {"division": TOWNSHIP, "from": half[0], "to": half[-1], "level": "county_check"}
+    out = demo_api.get("/api/v1/compliance", params=params, headers=admin).json()
+    assert {f["due"] for f in out["facilities"]} == {1}
+    assert out["done"] == 1 and out["facilities_complete"] == 1
+    # county checks of statues every quarter: now two are due in the half-year
+    rule = demo_api.put("/api/v1/interval-rules", json={"level": "county_check", "kind": township[0]["kind"],
+                                                         "days": 91}, headers=admin)
+    assert rule.status_code == 200, rule.text
+    out = demo_api.get("/api/v1/compliance", params=params, headers=admin).json()
+    row = next(f for f in out["facilities"] if f["id"] == township[0]["id"])
+    assert (row["interval_days"], row["due"], row["done"]) == (91, 2, 1)
+    # a county planner may not set a nationwide kind rule, but may set a facility's
+    planner = demo_api.user("planner")
+    assert demo_api.put("/api/v1/interval-rules", json={"level": "county_check", "kind": "statue", "days": 30},
+                        headers=planner).status_code == 422
+    assert demo_api.put("/api/v1/interval-rules", json={"level": "county_check", "facility_id": township[0]["id"],
+                                                         "days": 182}, headers=planner).status_code == 200
+
+
+def test_patrol_rule_for_a_kind_sets_the_facilities_interval(demo_api):
+    planner = demo_api.user("planner")
+    resp = demo_api.put("/api/v1/interval-rules", json={"level": "patrol", "kind": "scattered_grave", "days": 60},
+                        headers=planner)
+    assert resp.status_code == 200 and len(resp.json()) == 32
+    graves = demo_api.get("/api/v1/facilities?kind=scattered_grave&limit=100", headers=planner).json()["items"]
+    assert {g["patrol_interval_days"] for g in graves} == {60}
+    trail = demo_api.get("/api/v1/audit", params={"entity": "facility", "id": graves[0]["id"]},
+                         headers=planner).json()["items"]
+    assert trail[0]["new"] == {"patrol_interval_days": 60}
+
+
+def test_bad_compliance_queries(demo_api):
+    viewer = demo_api.user("viewer")
+    for params, field in (({"division": "421122", "from": "2026-13", "to": "2026-06"}, "from"),
+                          ({"division": "421122", "from": "2026-06", "to": "2026-01"}, "from"),
+                          ({"division": "42112", "from": "2026-01", "to": "2026-06"}, "division"),
+                          ({"from": "2026-01", "to": "2026-06"}, "division")):
+        resp = demo_api.get("/api/v1/compliance", params=params, headers=viewer)
+        assert resp.status_code == 422 and resp.json()["detail"][0]["loc"][-1] == field
+
+
+def test_ledger_download_and_cli(demo_api, demo_db_url, tmp_path):
+    months = _months_back(2)
+    inspector = demo_api.user("inspector")
+    _visit(demo_api, inspector, 10, months[0])
+    problem = inspection_json(10, performed_at=datetime(int(months[1][:4]), int(months[1][5:]), 5, 10,
+                                                        tzinfo=CST).isoformat(), period=months[1])
+    demo_api.post("/api/v1/inspections", headers=inspector, data={"inspection": json.dumps(problem)})
+    resp = demo_api.get("/api/v1/reports/patrols.xlsx", params={"division": "421122", "from": months[0],
+                                                                 "to": months[1]}, headers=demo_api.user("viewer"))
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("application/vnd.openxmlformats")
+    path = tmp_path / "download.xlsx"
+    path.write_bytes(resp.content)
+    book = load_workbook(path)
+    assert book.sheetnames == ["巡查记录", "按月汇总", "整改清单"]
+    records = list(book["巡查记录"].values)
+    assert records[0][:4] == ("巡查日期", "所属月份", "设施编号", "设施名称")
+    assert len(records) == 3 and records[2][8] == "墓前杂草丛生" and records[2][7] == "一般"
+    summary = list(book["按月汇总"].values)
+    assert summary[0][3] == "月份" and len(summary) == 1 + 39 * 2 + 1
+    assert list(book["整改清单"].values)[1][2] == "植被侵害"
+    out = tmp_path / "cli.xlsx"
+    result = CliRunner().invoke(cli, ["report", "patrols", "--division", "421122", "--from", months[0], "--to",
+                                      months[1], "--output", str(out)],
+                                env={"MEMORIALS_DATABASE_URL": demo_db_url, "MEMORIALS_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert "2 inspections written" in result.output
+    assert list(load_workbook(out)["巡查记录"].values)[1][2] == "421122-0010"
+    bad = CliRunner().invoke(cli, ["report", "patrols", "--division", "421122", "--from", "2026-7", "--to",
+                                   "2026-08", "--output", str(out)],
+                             env={"MEMORIALS_DATABASE_URL": demo_db_url, "MEMORIALS_DATA_DIR": str(tmp_path)})
+    assert bad.exit_code == 2 and "YYYY-MM" in bad.output
