@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
 
 from memorials.actors import Actor
 from memorials.db import transaction
@@ -68,10 +69,15 @@ async def _csrf_ok(request: Request, who: SignedIn) -> bool:
     return bool(sent) and hmac.compare_digest(sent, who.csrf_token)
 
 
+# Declares the bearer scheme in the OpenAPI document (the "Authorize" button of
+# /docs); checking the token is done below, cookie sessions included.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
 def requires(permission: Permission) -> Callable[..., object]:
     """Dependency: the acting user, if signed in and allowed ``permission``."""
 
-    async def dependency(request: Request) -> Actor:
+    async def dependency(request: Request, _token: Annotated[str | None, Depends(oauth2_scheme)] = None) -> Actor:
         who = signed_in(request)
         if who is None:
             raise Unauthenticated("not signed in, or the sign-in has expired")

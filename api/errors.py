@@ -11,8 +11,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from api.idempotency import replay_response
 from api.templating import render
+from memorials.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    ValidationProblem,
+)
 from memorials.idempotency import Replay
-from memorials.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationProblem
 
 
 def _field_detail(problems: list[tuple[str, str]], where: str = "body") -> list[dict[str, object]]:

@@ -11,7 +11,15 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
-from api.routers import facilities, inspection_pages, inspections, martyrs, pages, system
+from api.routers import (
+    docs,
+    facilities,
+    inspection_pages,
+    inspections,
+    martyrs,
+    pages,
+    system,
+)
 from api.static import vendor_mounts
 from inspections import visibility as inspection_visibility
 from inspections.photo_store import DiskPhotoStore
@@ -37,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Registry of martyr memorial facilities: facilities, martyrs, burials, patrols, maps.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -48,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.include_router(system.router)
+    app.include_router(docs.router)
     app.include_router(facilities.router)
     app.include_router(martyrs.router)
     app.include_router(inspections.router)

@@ -12,7 +12,13 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from memorials.permissions import ROLE_LABELS, Permission, allowed
-from memorials.vocab import DIVISION_LEVEL_LABELS, GENDER_LABELS, KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
+from memorials.vocab import (
+    DIVISION_LEVEL_LABELS,
+    GENDER_LABELS,
+    KIND_LABELS,
+    LEVEL_LABELS,
+    STATUS_LABELS,
+)
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")

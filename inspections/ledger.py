@@ -16,7 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis.tables import write_xlsx
-from inspections.checklist import CATEGORY_LABELS, GRADE_LABELS, LEVEL_LABELS, SEVERITY_LABELS, Level
+from inspections.checklist import (
+    CATEGORY_LABELS,
+    GRADE_LABELS,
+    LEVEL_LABELS,
+    SEVERITY_LABELS,
+    Level,
+)
 from inspections.compliance import compliance, month_index, period_of
 from inspections.models import Defect, Inspection
 from inspections.service import LOCAL_TZ

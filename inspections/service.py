@@ -18,10 +18,10 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from inspections.checklist import DEADLINE_DAYS, ITEMS, default_severity
+from inspections.defects import defect_out
 from inspections.models import Defect, Inspection, InspectionPhoto
 from inspections.photo_store import PhotoStore, original_key, screen_key, thumb_key
 from inspections.photos import PhotoFacts, PhotoRejected, ingest, read_facts
-from inspections.defects import defect_out
 from inspections.schemas import GpsOut, InspectionIn, InspectionOut, PhotoOut, PhotoUrls
 from inspections.verification import Thresholds, phone_position, prove
 from memorials import audit

@@ -11,9 +11,8 @@ import math
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url

@@ -8,7 +8,11 @@ from sqlalchemy.orm import Session
 
 from maps.facilities import FacilityMarker
 from memorials.actors import Actor
-from memorials.facilities import FacilityQuery, list_facilities, martyr_names_by_facility
+from memorials.facilities import (
+    FacilityQuery,
+    list_facilities,
+    martyr_names_by_facility,
+)
 from memorials.models import Facility
 from memorials.vocab import KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
 

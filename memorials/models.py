@@ -27,7 +27,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorials.db import Base
 from memorials.permissions import Role
-from memorials.vocab import DivisionLevel, FacilityKind, FacilityStatus, Gender, ProtectionLevel
+from memorials.vocab import (
+    DivisionLevel,
+    FacilityKind,
+    FacilityStatus,
+    Gender,
+    ProtectionLevel,
+)
 
 
 def utcnow() -> datetime:

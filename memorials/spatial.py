@@ -12,7 +12,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, Float, column, func, literal, literal_column, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    column,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
 from gis.geodesy import EARTH_RADIUS_M, BBox, degree_box

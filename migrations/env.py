@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from memorials.db import Base
-
 # Importing the model modules registers their tables on Base.metadata.
 import inspections.models  # noqa: F401
 import memorials.models  # noqa: F401
+from memorials.db import Base
 
 config = context.config
 target_metadata = Base.metadata

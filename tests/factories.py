@@ -76,3 +76,5 @@ def inspection_json(facility_id: int, **overrides: Any) -> dict[str, Any]:
 
 def inspection_files(photos: list[bytes]) -> list[tuple[str, tuple[str, bytes, str]]]:
     return [("photos", (f"IMG_{i:04d}.jpg", data, "image/jpeg")) for i, data in enumerate(photos)]
+
+DEMO_FACILITIES = 44  # facilities in memorials/demo/facilities.csv

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
 import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.auth import RegistryEditor, RegistryReader
 from api.deps import ReadSession, WriteSession, query_problem
@@ -18,7 +18,14 @@ from memorials import facilities as service
 from memorials.divisions import normalize_code, prefix_of
 from memorials.errors import ValidationProblem
 from memorials.models import Facility
-from memorials.schemas import BurialCreate, BurialOut, FacilityCreate, FacilityOut, FacilityUpdate, Page
+from memorials.schemas import (
+    BurialCreate,
+    BurialOut,
+    FacilityCreate,
+    FacilityOut,
+    FacilityUpdate,
+    Page,
+)
 from memorials.vocab import parse_kind, parse_level, parse_status
 
 router = APIRouter(prefix="/api/v1/facilities", tags=["facilities"])

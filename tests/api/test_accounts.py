@@ -8,7 +8,14 @@ from sqlalchemy import select, update
 from memorials.db import session_factory, transaction
 from memorials.models import AuditEntry, AuthToken, User
 from memorials.users import set_active
-from tests.factories import OTHER_DISTRICT, OTHER_POINT, PASSWORD, facility_body, martyr_body
+from tests.factories import (
+    DEMO_FACILITIES,
+    OTHER_DISTRICT,
+    OTHER_POINT,
+    PASSWORD,
+    facility_body,
+    martyr_body,
+)
 
 
 def test_token_shape_and_expiry(api):
@@ -110,7 +117,7 @@ def test_two_counties_never_see_each_other(demo_api):
                                  headers=macheng).json()
     # Hong'an cannot find, read, change or map Macheng's records, nor create records there
     everything = demo_api.get("/api/v1/facilities?limit=1000", headers=hongan).json()
-    assert theirs["id"] not in [f["id"] for f in everything["items"]] and everything["total"] == 42
+    assert theirs["id"] not in [f["id"] for f in everything["items"]] and everything["total"] == DEMO_FACILITIES
     assert demo_api.get(f"/api/v1/facilities/{theirs['id']}", headers=hongan).status_code == 404
     assert demo_api.patch(f"/api/v1/facilities/{theirs['id']}", json={"name": "x"}, headers=hongan).status_code == 404
     assert demo_api.get(f"/api/v1/martyrs/{their_martyr['id']}", headers=hongan).status_code == 404

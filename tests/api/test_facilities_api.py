@@ -4,7 +4,7 @@ import pytest
 
 from gis.coords import to_wgs84, wgs84_to_gcj02
 from gis.geodesy import haversine_m
-from tests.factories import DEMO_DISTRICT, facility_body
+from tests.factories import DEMO_DISTRICT, DEMO_FACILITIES, facility_body
 
 
 @pytest.fixture
@@ -107,22 +107,22 @@ def test_filters(demo_api):
     h = demo_api.user("viewer")
     get = lambda q: demo_api.get(f"/api/v1/facilities?{q}", headers=h)  # noqa: E731
     everything = get("limit=1000").json()
-    assert everything["total"] == 42
+    assert everything["total"] == DEMO_FACILITIES
     assert get("kind=scattered_grave").json()["total"] == 32
     assert get("kind=scattered_grave,monument").json()["total"] == 36
     assert get("kind=零散烈士墓").json()["total"] == 32
-    assert get("protection_level=county").json()["total"] == 9
+    assert get("protection_level=county").json()["total"] == 10
     assert get("status=relocated").json()["total"] == 3
     township = get("division=421122101").json()
     assert township["total"] > 0 and all(f["division_code"].startswith("421122101") for f in township["items"])
-    assert get(f"division={DEMO_DISTRICT}").json()["total"] == 42       # a county sees its townships and villages
-    assert get("division=420000").json()["total"] == 42                # the province too
+    assert get(f"division={DEMO_DISTRICT}").json()["total"] == DEMO_FACILITIES  # a county sees its townships and villages
+    assert get("division=420000").json()["total"] == DEMO_FACILITIES  # the province too
     assert get("division=421181").json()["total"] == 0
     assert get("q=陵园").json()["total"] >= 2
     assert get("q=陵園").json()["total"] == get("q=陵园").json()["total"]  # traditional finds simplified
     assert get("q=421122-0001").json()["items"][0]["code"] == "421122-0001"
     page = get("limit=10&offset=40").json()
-    assert (page["limit"], page["offset"], len(page["items"])) == (10, 40, 2)
+    assert (page["limit"], page["offset"], len(page["items"])) == (10, 40, DEMO_FACILITIES - 40)
     inside = get("bbox=114.6,31.28,114.64,31.31").json()
     assert inside["total"] > 0
     assert all(114.6 <= f["longitude"] <= 114.64 and 31.28 <= f["latitude"] <= 31.31 for f in inside["items"])
@@ -151,7 +151,7 @@ def test_geojson(demo_api):
         assert resp.headers["content-type"].startswith("application/geo+json")
         body = resp.json()
         assert body["type"] == "FeatureCollection"
-        assert body["numberMatched"] == 42 and body["numberReturned"] == 5
+        assert body["numberMatched"] == DEMO_FACILITIES and body["numberReturned"] == 5
         feature = body["features"][0]
         assert feature["geometry"]["type"] == "Point"
         lon, lat = feature["geometry"]["coordinates"]

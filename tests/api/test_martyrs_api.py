@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import DEMO_DISTRICT, martyr_body
+from tests.factories import martyr_body
 
 
 @pytest.fixture

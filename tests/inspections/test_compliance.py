@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from inspections.compliance import month_index, months_per_cycle, period_of
 from memorials.cli import app as cli
-from tests.factories import inspection_json
+from tests.factories import DEMO_FACILITIES, inspection_json
 
 CST = timezone(timedelta(hours=8))
 TOWNSHIP = "421122104"   # 上新集镇
@@ -96,7 +96,7 @@ def test_county_breakdown_by_township(demo_api):
     assert "七里坪镇" in names and "上新集镇" in names
     assert sum(d["facilities"] for d in out["divisions"]) == len(out["facilities"])
     assert all(f["division_code"].startswith("421122") for f in out["facilities"])
-    assert len(out["facilities"]) == 42 - 3            # relocated graves are no longer due
+    assert len(out["facilities"]) == DEMO_FACILITIES - 3           # relocated graves are no longer due
 
 
 def test_county_checks_follow_their_own_interval_and_rules(demo_api, township):
@@ -164,7 +164,7 @@ def test_ledger_download_and_cli(demo_api, demo_db_url, tmp_path):
     assert records[0][:4] == ("巡查日期", "所属月份", "设施编号", "设施名称")
     assert len(records) == 3 and records[2][8] == "墓前杂草丛生" and records[2][7] == "一般"
     summary = list(book["按月汇总"].values)
-    assert summary[0][3] == "月份" and len(summary) == 1 + 39 * 2 + 1
+    assert summary[0][3] == "月份" and len(summary) == 1 + (DEMO_FACILITIES - 3) * 2 + 1
     assert list(book["整改清单"].values)[1][2] == "植被侵害"
     out = tmp_path / "cli.xlsx"
     result = CliRunner().invoke(cli, ["report", "patrols", "--division", "421122", "--from", months[0], "--to",

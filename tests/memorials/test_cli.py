@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from gis.tables import read_table, write_xlsx
 from memorials.cli import app
+from tests.factories import DEMO_FACILITIES
 
 runner = CliRunner()
 
@@ -38,12 +39,12 @@ def test_init_reports_backend_and_revision(env, backend):
 
 def test_demo_loads_once(env):
     first = run(env, "demo", "--if-empty")
-    assert "42 facilities, 120 martyrs loaded" in first.output
+    assert f"{DEMO_FACILITIES} facilities, 120 martyrs loaded" in first.output
     assert "demo_inspector" in first.output            # the accounts, shown once
     second = run(env, "demo", "--if-empty")
     assert "not loaded" in second.output
     again = run(env, "demo")
-    assert "0 facilities, 0 martyrs loaded (162 already there)" in again.output
+    assert f"0 facilities, 0 martyrs loaded ({DEMO_FACILITIES + 120} already there)" in again.output
     assert "demo_inspector" not in again.output
 
 
@@ -101,7 +102,7 @@ def test_map_is_standalone(env, tmp_path):
     run(env, "demo")
     out = tmp_path / "map.html"
     result = run(env, "map", str(out), "--division", "421122")
-    assert "42 facilities drawn" in result.output
+    assert f"{DEMO_FACILITIES} facilities drawn" in result.output
     page = out.read_text(encoding="utf-8")
     assert "<script src=" not in page and "cdn" not in page.lower()
 

@@ -1,7 +1,13 @@
 import pytest
 from sqlalchemy import func, select
 
-from memorials.divisions import children, normalize_code, prefix_of, require_division, within
+from memorials.divisions import (
+    children,
+    normalize_code,
+    prefix_of,
+    require_division,
+    within,
+)
 from memorials.errors import ValidationProblem
 from memorials.hometowns import resolve_hometown
 from memorials.models import Division

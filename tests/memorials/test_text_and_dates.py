@@ -1,7 +1,12 @@
 import pytest
 
 from memorials.dates import may_precede, parse_partial_date
-from memorials.text import normalize_person_name, normalize_place_name, query_key, search_key
+from memorials.text import (
+    normalize_person_name,
+    normalize_place_name,
+    query_key,
+    search_key,
+)
 
 
 @pytest.mark.parametrize(
