@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from gis.coords import Crs
 from inspections.checklist import ITEMS, Grade, Level, Severity
-from memorials.schemas import Input, Line
+from memorials.schemas import Id, Input, Line
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -49,7 +49,7 @@ class PhotoMeta(Input):
 
 
 class InspectionIn(Input):
-    facility_id: int
+    facility_id: Id
     level: Level = Level.patrol
     performed_at: datetime
     period: Period | None = None
@@ -58,7 +58,7 @@ class InspectionIn(Input):
     notes: Annotated[str, Field(max_length=5000)] = ""
     position: Position | None = None
     photos: Annotated[list[PhotoMeta], Field(max_length=50)] = []
-    resolves: Annotated[list[int], Field(max_length=100)] = []
+    resolves: Annotated[list[Id], Field(max_length=100)] = []
     """Open defects of this facility that this visit found put right."""
 
     @field_validator("checklist")
@@ -190,8 +190,8 @@ class ComplianceOut(BaseModel):
 
 class IntervalRuleIn(Input):
     level: Level
-    kind: str | None = None
-    facility_id: int | None = None
+    kind: Annotated[str, Field(max_length=30)] | None = None
+    facility_id: Id | None = None
     days: Annotated[int, Field(ge=1, le=3660)]
 
 

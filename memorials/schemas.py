@@ -67,7 +67,18 @@ PersonName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(
 PartialDate = Annotated[str | None, BeforeValidator(_blank_to_none),
                         AfterValidator(lambda v: None if v is None else parse_partial_date(v))]
 Line = Annotated[str, BeforeValidator(_clean)]
-Code = Annotated[str | None, BeforeValidator(_blank_to_none), BeforeValidator(_clean)]
+MAX_ID = 2_147_483_647
+"""Identifiers are 32-bit on PostgreSQL; larger numbers are refused at the door."""
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def short_code(max_length: int) -> Any:
+    """An optional short code (registry code, certificate number): blank means none."""
+    return Annotated[Annotated[str, Field(max_length=max_length)] | None, BeforeValidator(_blank_to_none),
+                     BeforeValidator(_clean)]
+
+
+Code = short_code(12)
 
 
 class Input(BaseModel):
@@ -75,12 +86,12 @@ class Input(BaseModel):
 
 
 class FacilityCreate(Input):
-    code: Annotated[Code, Field(max_length=40)] = None
+    code: short_code(40) = None
     name: PlaceName
     kind: Kind
     protection_level: Level = vocab.ProtectionLevel.unrated
     status: Status = vocab.FacilityStatus.in_use
-    division_code: str
+    division_code: Annotated[str, Field(max_length=12)]
     address: Annotated[Line, Field(max_length=400)] = ""
     longitude: float
     latitude: float
@@ -96,7 +107,7 @@ class FacilityUpdate(Input):
     kind: Kind | None = None
     protection_level: Level | None = None
     status: Status | None = None
-    division_code: str | None = None
+    division_code: Annotated[str, Field(max_length=12)] | None = None
     address: Annotated[Line, Field(max_length=400)] | None = None
     longitude: float | None = None
     latitude: float | None = None
@@ -105,7 +116,7 @@ class FacilityUpdate(Input):
     custodian_person: Annotated[Line, Field(max_length=100)] | None = None
     patrol_interval_days: Annotated[int, Field(ge=1, le=3660)] | None = None
     description: Annotated[str, Field(max_length=10_000)] | None = None
-    relocated_to_id: int | None = None
+    relocated_to_id: Id | None = None
 
 
 class FacilityOut(BaseModel):
@@ -117,7 +128,7 @@ class FacilityOut(BaseModel):
     kind: str
     protection_level: str
     status: str
-    division_code: str
+    division_code: Annotated[str, Field(max_length=12)]
     address: str
     longitude: float
     latitude: float
@@ -145,7 +156,7 @@ class MartyrCreate(Input):
     rank: Annotated[Line, Field(max_length=100)] = ""
     place_of_death: Annotated[Line, Field(max_length=200)] = ""
     battle: Annotated[Line, Field(max_length=200)] = ""
-    certificate_no: Annotated[Code, Field(max_length=60)] = None
+    certificate_no: short_code(60) = None
     biography: Annotated[str, Field(max_length=20_000)] = ""
     division_code: Code = None
 
@@ -164,7 +175,7 @@ class MartyrUpdate(Input):
     rank: Annotated[Line, Field(max_length=100)] | None = None
     place_of_death: Annotated[Line, Field(max_length=200)] | None = None
     battle: Annotated[Line, Field(max_length=200)] | None = None
-    certificate_no: Annotated[Code, Field(max_length=60)] = None
+    certificate_no: short_code(60) = None
     biography: Annotated[str, Field(max_length=20_000)] | None = None
     division_code: Code = None
 
@@ -193,7 +204,7 @@ class MartyrOut(BaseModel):
 
 
 class BurialCreate(Input):
-    martyr_id: int
+    martyr_id: Id
     plot: Annotated[Line, Field(max_length=60)] = ""
     since: PartialDate = None
     until: PartialDate = None

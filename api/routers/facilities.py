@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.auth import RegistryEditor, RegistryReader
-from api.deps import ReadSession, WriteSession, query_problem
+from api.deps import IdPath, Offset, ReadSession, WriteSession, query_problem
 from api.geojson import facility_collection
 from api.idempotency import IdempotencyDep
 from gis.coords import CoordinateError, check_point
@@ -103,7 +103,7 @@ def list_facilities(
     actor: RegistryReader,
     query: FacilityFilter,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     f: Annotated[Literal["json", "geojson"] | None, Query(description="geojson for a FeatureCollection")] = None,
 ) -> Response:
     rows, total = service.list_facilities(session=session, query=query, actor=actor, limit=limit, offset=offset)
@@ -122,12 +122,12 @@ def create_facility(data: FacilityCreate, session: WriteSession, actor: Registry
 
 
 @router.get("/{facility_id}", response_model=FacilityOut)
-def get_facility(facility_id: int, session: ReadSession, actor: RegistryReader) -> FacilityOut:
+def get_facility(facility_id: IdPath, session: ReadSession, actor: RegistryReader) -> FacilityOut:
     return _out(service.get_facility(session=session, facility_id=facility_id, actor=actor))
 
 
 @router.patch("/{facility_id}", response_model=FacilityOut)
-def update_facility(facility_id: int, data: FacilityUpdate, session: WriteSession, actor: RegistryEditor) -> FacilityOut:
+def update_facility(facility_id: IdPath, data: FacilityUpdate, session: WriteSession, actor: RegistryEditor) -> FacilityOut:
     facility = service.get_facility(session=session, facility_id=facility_id, actor=actor)
     return _out(service.update_facility(session=session, facility=facility, data=data, actor=actor))
 
@@ -139,7 +139,7 @@ def _burial_out(burial, martyr) -> BurialOut:  # type: ignore[no-untyped-def]
 
 @router.get("/{facility_id}/burials", response_model=Page[BurialOut])
 def list_burials(
-    facility_id: int,
+    facility_id: IdPath,
     session: ReadSession,
     actor: RegistryReader,
     current: Annotated[bool, Query(description="only those lying there now")] = False,
@@ -152,7 +152,7 @@ def list_burials(
 
 @router.post("/{facility_id}/burials", status_code=201, response_model=BurialOut)
 def create_burial(
-    facility_id: int, data: BurialCreate, session: WriteSession, actor: RegistryEditor, idem: IdempotencyDep
+    facility_id: IdPath, data: BurialCreate, session: WriteSession, actor: RegistryEditor, idem: IdempotencyDep
 ) -> Response:
     facility = service.get_facility(session=session, facility_id=facility_id, actor=actor)
 

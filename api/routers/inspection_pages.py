@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.auth import Requires
-from api.deps import ReadSession
+from api.deps import IdPath, ReadSession
 from api.routers.inspections import photo_urls
 from api.templating import render
 from inspections import compliance as compliance_service
@@ -95,7 +95,7 @@ def inspections_page(
 
 
 @router.get("/inspections/{inspection_id}", response_class=HTMLResponse)
-def inspection_page(request: Request, inspection_id: int, session: ReadSession, actor: Reader) -> Response:
+def inspection_page(request: Request, inspection_id: IdPath, session: ReadSession, actor: Reader) -> Response:
     inspection = service.get_inspection(session=session, inspection_id=inspection_id, actor=actor)
     today = datetime.now(LOCAL_TZ).date()
     out = service.inspection_out(session=session, inspection=inspection, urls=photo_urls, today=today)

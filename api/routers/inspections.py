@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from starlette.background import BackgroundTask
 
 from api.auth import Requires
-from api.deps import ReadSession, WriteSession, query_problem
+from api.deps import IdPath, IdQuery, Offset, ReadSession, WriteSession, query_problem
 from api.idempotency import IdempotencyDep
 from inspections import compliance as compliance_service
 from inspections import defects as defect_service
@@ -133,12 +133,12 @@ def list_inspections(
     session: ReadSession,
     actor: Reader,
     division: str | None = None,
-    facility_id: int | None = None,
+    facility_id: IdQuery = None,
     level: Level | None = None,
     from_: Annotated[str | None, Query(alias="from", description="first month, YYYY-MM")] = None,
     to: Annotated[str | None, Query(description="last month, YYYY-MM")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[InspectionOut]:
     query = InspectionQuery(division=_division(division), facility_id=facility_id,
                             level=level.value if level else None, period_from=_period(from_, "from"),
@@ -151,7 +151,7 @@ def list_inspections(
 
 
 @router.get("/api/v1/inspections/{inspection_id}", response_model=InspectionOut)
-def get_inspection(inspection_id: int, session: ReadSession, actor: Reader) -> InspectionOut:
+def get_inspection(inspection_id: IdPath, session: ReadSession, actor: Reader) -> InspectionOut:
     inspection = service.get_inspection(session=session, inspection_id=inspection_id, actor=actor)
     return service.inspection_out(session=session, inspection=inspection, urls=photo_urls, today=_today())
 
@@ -175,10 +175,10 @@ def list_defects(
     session: ReadSession,
     actor: Reader,
     division: str | None = None,
-    facility_id: int | None = None,
+    facility_id: IdQuery = None,
     status: Literal["open", "resolved", "overdue"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[DefectOut]:
     today = _today()
     query = defect_service.DefectQuery(division=_division(division), facility_id=facility_id, status=status)
@@ -189,7 +189,7 @@ def list_defects(
 
 
 @router.patch("/api/v1/defects/{defect_id}", response_model=DefectOut, tags=["defects"])
-def update_defect(defect_id: int, data: DefectUpdate, session: WriteSession, actor: DefectManager) -> DefectOut:
+def update_defect(defect_id: IdPath, data: DefectUpdate, session: WriteSession, actor: DefectManager) -> DefectOut:
     defect = defect_service.get_defect(session=session, defect_id=defect_id, actor=actor)
     defect = defect_service.update_defect(session=session, defect=defect, data=data, actor=actor)
     return defect_service.defect_out(defect, today=_today())

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.auth import RegistryEditor, RegistryReader, Requires
-from api.deps import ReadSession, WriteSession, query_problem
+from api.deps import IdPath, IdQuery, Offset, ReadSession, WriteSession, query_problem
 from api.idempotency import IdempotencyDep
 from memorials import martyrs as service
 from memorials import relatives as relative_service
@@ -37,9 +37,9 @@ def list_martyrs(
     actor: RegistryReader,
     q: Annotated[str | None, Query(max_length=100, description="name in simplified or traditional characters, or certificate number")] = None,
     division: Annotated[str | None, Query()] = None,
-    facility_id: Annotated[int | None, Query(description="only those lying in this facility now")] = None,
+    facility_id: IdQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[MartyrOut]:
     prefix = None
     if division:
@@ -60,18 +60,18 @@ def create_martyr(data: MartyrCreate, session: WriteSession, actor: RegistryEdit
 
 
 @router.get("/{martyr_id}", response_model=MartyrOut)
-def get_martyr(martyr_id: int, session: ReadSession, actor: RegistryReader) -> MartyrOut:
+def get_martyr(martyr_id: IdPath, session: ReadSession, actor: RegistryReader) -> MartyrOut:
     return MartyrOut.model_validate(service.get_martyr(session=session, martyr_id=martyr_id, actor=actor))
 
 
 @router.patch("/{martyr_id}", response_model=MartyrOut)
-def update_martyr(martyr_id: int, data: MartyrUpdate, session: WriteSession, actor: RegistryEditor) -> MartyrOut:
+def update_martyr(martyr_id: IdPath, data: MartyrUpdate, session: WriteSession, actor: RegistryEditor) -> MartyrOut:
     martyr = service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
     return MartyrOut.model_validate(service.update_martyr(session=session, martyr=martyr, data=data, actor=actor))
 
 
 @router.get("/{martyr_id}/burials", response_model=Page[BurialOut])
-def martyr_burials(martyr_id: int, session: ReadSession, actor: RegistryReader) -> Page[BurialOut]:
+def martyr_burials(martyr_id: IdPath, session: ReadSession, actor: RegistryReader) -> Page[BurialOut]:
     martyr = service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
     items = [
         BurialOut(id=b.id, facility_id=b.facility_id, martyr_id=b.martyr_id, martyr_name=martyr.name, plot=b.plot,
@@ -82,7 +82,7 @@ def martyr_burials(martyr_id: int, session: ReadSession, actor: RegistryReader) 
 
 
 @router.get("/{martyr_id}/relatives", response_model=Page[RelativeOut])
-def list_relatives(martyr_id: int, session: WriteSession, actor: RelativesReader) -> Page[RelativeOut]:
+def list_relatives(martyr_id: IdPath, session: WriteSession, actor: RelativesReader) -> Page[RelativeOut]:
     martyr = service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
     views = relative_service.list_relatives(session=session, martyr=martyr, actor=actor)
     items = [RelativeOut(**vars(v)) for v in views]
@@ -91,7 +91,7 @@ def list_relatives(martyr_id: int, session: WriteSession, actor: RelativesReader
 
 @router.post("/{martyr_id}/relatives", status_code=201, response_model=RelativeOut)
 def create_relative(
-    martyr_id: int, data: RelativeCreate, session: WriteSession, actor: RelativesEditor, idem: IdempotencyDep
+    martyr_id: IdPath, data: RelativeCreate, session: WriteSession, actor: RelativesEditor, idem: IdempotencyDep
 ) -> Response:
     martyr = service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
 

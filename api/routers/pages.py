@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import SESSION_COOKIE, Public, RegistryReader, Requires
-from api.deps import ReadSession, SettingsDep
+from api.deps import IdPath, ReadSession, SettingsDep
 from api.routers.facilities import facility_query
 from api.templating import render
 from inspections import defects as defect_service
@@ -145,7 +145,7 @@ def facility_list(
 
 
 @router.get("/facilities/{facility_id}", response_class=HTMLResponse)
-def facility_page(request: Request, facility_id: int, session: ReadSession, actor: RegistryReader) -> Response:
+def facility_page(request: Request, facility_id: IdPath, session: ReadSession, actor: RegistryReader) -> Response:
     facility = facility_service.get_facility(session=session, facility_id=facility_id, actor=actor)
     burials = list_burials(session=session, facility=facility)
     relocated_to = (facility_service.get_facility(session=session, facility_id=facility.relocated_to_id, actor=actor)
@@ -181,7 +181,7 @@ def martyr_list(
 
 
 @router.get("/martyrs/{martyr_id}", response_class=HTMLResponse)
-def martyr_page(request: Request, martyr_id: int, session: ReadSession, actor: RegistryReader) -> Response:
+def martyr_page(request: Request, martyr_id: IdPath, session: ReadSession, actor: RegistryReader) -> Response:
     martyr = martyr_service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
     burials = martyr_service.burial_history(session=session, martyr=martyr)
     hometown = get_division(session=session, code=martyr.hometown_division_code) if martyr.hometown_division_code else None
@@ -193,7 +193,7 @@ def martyr_page(request: Request, martyr_id: int, session: ReadSession, actor: R
 
 @router.get("/martyrs/{martyr_id}/relatives", response_class=HTMLResponse)
 def relatives_page(
-    request: Request, martyr_id: int, actor: Annotated[Actor, Requires(Permission.relatives_read)]
+    request: Request, martyr_id: IdPath, actor: Annotated[Actor, Requires(Permission.relatives_read)]
 ) -> Response:
     # An unmasked read is audited, so this page writes.
     with request.app.state.write_sessions.begin() as session:
@@ -226,7 +226,7 @@ def map_frame(request: Request, session: ReadSession, actor: RegistryReader) -> 
 
 
 @router.get("/map/point/{facility_id}", response_class=HTMLResponse)
-def point_frame(request: Request, facility_id: int, session: ReadSession, actor: RegistryReader) -> Response:
+def point_frame(request: Request, facility_id: IdPath, session: ReadSession, actor: RegistryReader) -> Response:
     facility = facility_service.get_facility(session=session, facility_id=facility_id, actor=actor)
     fmap = point_map(facility.longitude, facility.latitude, tiles=_tiles(request),
                      colour=KIND_COLOURS.get(facility.kind, "#b71c1c"), height="100%")
