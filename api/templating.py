@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
+from jinja2 import StrictUndefined
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
@@ -24,6 +25,8 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# A missing value is a bug to see in tests, not an empty space on a page.
+templates.env.undefined = StrictUndefined
 
 
 def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -34,7 +34,7 @@ router = APIRouter(include_in_schema=False)
 
 Filer = Annotated[Actor, Requires(Permission.inspections_file)]
 Reader = Annotated[Actor, Requires(Permission.inspections_read)]
-LABELS = {"GRADE_LABELS": GRADE_LABELS, "LEVEL_LABELS": LEVEL_LABELS, "CATEGORY_LABELS": CATEGORY_LABELS,
+LABELS = {"GRADE_LABELS": GRADE_LABELS, "INSPECTION_LEVEL_LABELS": LEVEL_LABELS, "CATEGORY_LABELS": CATEGORY_LABELS,
           "SEVERITY_LABELS": SEVERITY_LABELS}
 PAGE_SIZE = 30
 

@@ -159,7 +159,7 @@ def facility_page(request: Request, facility_id: IdPath, session: ReadSession, a
     return render(request, "facility.html", {
         "f": facility, "burials": burials, "relocated_to": relocated_to, "history": history, "recent": recent,
         "defects": [defect_service.defect_out(d, today=today) for d in defects],
-        "GRADE_LABELS": GRADE_LABELS, "LEVEL_LABELS": LEVEL_LABELS, "CATEGORY_LABELS": CATEGORY_LABELS,
+        "GRADE_LABELS": GRADE_LABELS, "INSPECTION_LEVEL_LABELS": LEVEL_LABELS, "CATEGORY_LABELS": CATEGORY_LABELS,
     })
 
 

@@ -156,3 +156,12 @@ def test_every_change_is_in_the_audit_trail(api):
 def test_no_route_edits_the_audit_trail(api, method):
     h = api.user("admin")
     assert api.request(method, "/api/v1/audit", headers=h).status_code == 405
+
+
+def test_pages_render_every_label(demo_api):
+    h = demo_api.user("planner")
+    page = demo_api.get("/facilities/44", headers=h).text
+    assert "其他纪念设施" in page and "未定级" in page and "每 90 天" in page
+    for path in ("/", "/facilities", "/facilities/1", "/martyrs", "/martyrs/1", "/map", "/inspections", "/defects",
+                 "/audit/facility/1"):
+        assert demo_api.get(path, headers=h).status_code == 200, path
