@@ -9,6 +9,7 @@ from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from memorials.actors import Actor
+from memorials.db import transaction
 from memorials.errors import ValidationProblem
 from memorials.schemas import MAX_ID
 from memorials.settings import Settings
@@ -18,25 +19,15 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _session(request: Request, *, write: bool) -> Iterator[Session]:
-    factory = request.app.state.write_sessions if write else request.app.state.read_sessions
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
 def read_session(request: Request) -> Iterator[Session]:
-    yield from _session(request, write=False)
+    with transaction(request.app.state.read_sessions) as session:
+        yield session
 
 
 def write_session(request: Request) -> Iterator[Session]:
-    yield from _session(request, write=True)
+    """A session that takes the write lock (SQLite) and commits when the route succeeds."""
+    with transaction(request.app.state.write_sessions) as session:
+        yield session
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

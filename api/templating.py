@@ -8,8 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from jinja2 import StrictUndefined
 from fastapi.templating import Jinja2Templates
+from jinja2 import StrictUndefined
 from starlette.responses import HTMLResponse
 
 from memorials.permissions import ROLE_LABELS, Permission, allowed

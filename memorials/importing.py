@@ -120,27 +120,46 @@ def _known_facility(session: Session, data: FacilityCreate) -> Facility | None:
     return None
 
 
-def import_facilities(*, session: Session, path: Path, actor: Actor, progress: Progress | None = None) -> ImportReport:
-    """Import a facility table; see the module docstring for the rules."""
-    table = _open(path)
+RowHandler = Callable[[dict[str, str]], str | None]
+"""Stores one row; returns None when it was added, or why it was skipped."""
+
+
+def _run(table: Table, aliases: dict[str, str], handle: RowHandler, session: Session,
+         progress: Progress | None) -> ImportReport:
+    """Each row in its own savepoint: a bad row is reported and leaves nothing behind."""
     report = ImportReport(total=table.count)
     for done, (line, raw) in enumerate(table.rows, start=1):
-        row = _rename(raw, FACILITY_HEADERS)
         try:
             with session.begin_nested():
-                data = FacilityCreate.model_validate({k: v for k, v in row.items() if v != "" and k in FacilityCreate.model_fields})
-                known = _known_facility(session, data)
-                if known is not None:
-                    report.skipped += 1
-                    report.skipped_lines.append((line, f"already registered as {known.code}"))
-                else:
-                    facilities.create_facility(session=session, data=data, actor=actor)
-                    report.created += 1
+                skipped = handle(_rename(raw, aliases))
+            if skipped is None:
+                report.created += 1
+            else:
+                report.skipped += 1
+                report.skipped_lines.append((line, skipped))
         except (ValidationError, DomainError) as exc:
             report.problems.extend(RowProblem(line, f, r) for f, r in _problems(exc))
         if progress:
             progress(done, table.count)
     return report
+
+
+def _fields(row: dict[str, str], model: type) -> dict[str, str]:
+    return {k: v for k, v in row.items() if v != "" and k in model.model_fields}  # type: ignore[attr-defined]
+
+
+def import_facilities(*, session: Session, path: Path, actor: Actor, progress: Progress | None = None) -> ImportReport:
+    """Import a facility table; see the module docstring for the rules."""
+
+    def handle(row: dict[str, str]) -> str | None:
+        data = FacilityCreate.model_validate(_fields(row, FacilityCreate))
+        known = _known_facility(session, data)
+        if known is not None:
+            return f"already registered as {known.code}"
+        facilities.create_facility(session=session, data=data, actor=actor)
+        return None
+
+    return _run(_open(path), FACILITY_HEADERS, handle, session, progress)
 
 
 def _known_martyr(session: Session, data: MartyrCreate, facility: Facility | None) -> Martyr | None:
@@ -159,37 +178,25 @@ def _known_martyr(session: Session, data: MartyrCreate, facility: Facility | Non
 
 def import_martyrs(*, session: Session, path: Path, actor: Actor, progress: Progress | None = None) -> ImportReport:
     """Import a martyr table; a ``facility_code`` column records where each one lies now."""
-    table = _open(path)
-    report = ImportReport(total=table.count)
-    for done, (line, raw) in enumerate(table.rows, start=1):
-        row = _rename(raw, MARTYR_HEADERS)
-        try:
-            with session.begin_nested():
-                facility = None
-                code = row.get("facility_code", "").strip()
-                if code:
-                    facility = session.scalar(select(Facility).where(Facility.code == code))
-                    if facility is None or not actor.covers(facility.division_code):
-                        raise ValidationProblem("facility_code", f"no facility with registry code {code}")
-                fields = {k: v for k, v in row.items() if v != "" and k in MartyrCreate.model_fields}
-                if facility is not None and "division_code" not in fields:
-                    fields["division_code"] = facility.division_code
-                data = MartyrCreate.model_validate(fields)
-                if _known_martyr(session, data, facility) is not None:
-                    report.skipped += 1
-                    report.skipped_lines.append((line, f"{data.name} is already registered"))
-                else:
-                    martyr = martyrs.create_martyr(session=session, data=data, actor=actor)
-                    if facility is not None:
-                        burial = BurialCreate.model_validate(
-                            {"martyr_id": martyr.id, "plot": row.get("plot", ""),
-                             "since": row.get("buried_since") or None}
-                        )
-                        burials.create_burial(session=session, facility=facility, data=burial, actor=actor)
-                    report.created += 1
-        except (ValidationError, DomainError) as exc:
-            report.problems.extend(RowProblem(line, f, r) for f, r in _problems(exc))
-        if progress:
-            progress(done, table.count)
-    return report
 
+    def handle(row: dict[str, str]) -> str | None:
+        facility = None
+        code = row.get("facility_code", "").strip()
+        if code:
+            facility = session.scalar(select(Facility).where(Facility.code == code))
+            if facility is None or not actor.covers(facility.division_code):
+                raise ValidationProblem("facility_code", f"no facility with registry code {code}")
+        fields = _fields(row, MartyrCreate)
+        if facility is not None and "division_code" not in fields:
+            fields["division_code"] = facility.division_code
+        data = MartyrCreate.model_validate(fields)
+        if _known_martyr(session, data, facility) is not None:
+            return f"{data.name} is already registered"
+        martyr = martyrs.create_martyr(session=session, data=data, actor=actor)
+        if facility is not None:
+            burial = BurialCreate.model_validate(
+                {"martyr_id": martyr.id, "plot": row.get("plot", ""), "since": row.get("buried_since") or None})
+            burials.create_burial(session=session, facility=facility, data=burial, actor=actor)
+        return None
+
+    return _run(_open(path), MARTYR_HEADERS, handle, session, progress)

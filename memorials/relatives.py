@@ -8,7 +8,6 @@ trail.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +16,7 @@ from memorials import audit
 from memorials.actors import Actor
 from memorials.models import Martyr, Relative
 from memorials.permissions import Permission, allowed
-from memorials.schemas import RelativeCreate
+from memorials.schemas import RelativeCreate, RelativeOut
 
 AUDITED_FIELDS = ("martyr_id", "name", "relation", "phone", "id_number", "address")
 PERSONAL_FIELDS = ("phone", "id_number", "address")
@@ -49,18 +48,6 @@ def mask_address(address: str) -> str:
     return text[:6] + "****"
 
 
-@dataclass(frozen=True)
-class RelativeView:
-    id: int
-    martyr_id: int
-    name: str
-    relation: str
-    phone: str
-    id_number: str
-    address: str
-    masked: bool
-
-
 def masked_values(values: dict[str, object]) -> dict[str, object]:
     """A copy of ``values`` with personal fields masked (for audit entries shown to others)."""
     out = dict(values)
@@ -74,16 +61,15 @@ def may_see_contacts(actor: Actor) -> bool:
     return allowed(actor.role, Permission.relatives_contact)
 
 
-def view(relative: Relative, *, unmasked: bool) -> RelativeView:
-    if unmasked:
-        return RelativeView(relative.id, relative.martyr_id, relative.name, relative.relation, relative.phone,
-                            relative.id_number, relative.address, False)
-    return RelativeView(relative.id, relative.martyr_id, relative.name, relative.relation,
-                        mask_phone(relative.phone), mask_id_number(relative.id_number),
-                        mask_address(relative.address), True)
+def view(relative: Relative, *, unmasked: bool) -> RelativeOut:
+    """The relative as shown: personal fields masked unless ``unmasked``."""
+    values = {"id": relative.id, "martyr_id": relative.martyr_id, "name": relative.name,
+              "relation": relative.relation, "phone": relative.phone, "id_number": relative.id_number,
+              "address": relative.address}
+    return RelativeOut(**(values if unmasked else masked_values(values)), masked=not unmasked)
 
 
-def list_relatives(*, session: Session, martyr: Martyr, actor: Actor) -> list[RelativeView]:
+def list_relatives(*, session: Session, martyr: Martyr, actor: Actor) -> list[RelativeOut]:
     """The martyr's relatives as ``actor`` may see them; an unmasked read is audited."""
     rows = list(session.scalars(select(Relative).where(Relative.martyr_id == martyr.id).order_by(Relative.id)))
     unmasked = may_see_contacts(actor)

@@ -85,7 +85,7 @@ def martyr_burials(martyr_id: IdPath, session: ReadSession, actor: RegistryReade
 def list_relatives(martyr_id: IdPath, session: WriteSession, actor: RelativesReader) -> Page[RelativeOut]:
     martyr = service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
     views = relative_service.list_relatives(session=session, martyr=martyr, actor=actor)
-    items = [RelativeOut(**vars(v)) for v in views]
+    items = views
     return Page[RelativeOut](items=items, total=len(items), limit=len(items), offset=0)
 
 
@@ -97,6 +97,6 @@ def create_relative(
 
     def produce() -> RelativeOut:
         relative = relative_service.create_relative(session=session, martyr=martyr, data=data, actor=actor)
-        return RelativeOut(**vars(relative_service.view(relative, unmasked=relative_service.may_see_contacts(actor))))
+        return relative_service.view(relative, unmasked=relative_service.may_see_contacts(actor))
 
     return idem.respond(session=session, actor=actor, produce=produce)
