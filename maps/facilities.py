@@ -1,16 +1,19 @@
 """Facility maps: one colour per kind, clustered, a popup per facility.
 
-Markers are built in the browser from one data array (folium's
-``FastMarkerCluster``): measured at 100,000 points in 4 MB and under 2 s,
-where one folium object per marker takes 14 s for 10,000. Popup HTML is
-escaped here, so names typed by users cannot inject markup.
+Markers are built in the browser from one compact data array (folium's
+``FastMarkerCluster``): a row per facility holds position, kind, level,
+status, id and name, and the popup is assembled in the browser with
+``textContent``, so names typed by users cannot inject markup. Who lies
+there is embedded for small maps; for large ones (a province, the nation)
+the popup fetches it when opened, which keeps 100,000 facilities to a few
+megabytes.
 
 Coordinates come in WGS84 and are shifted to GCJ-02 only for tiles drawn in
 GCJ-02 (Gaode), so that graves sit on the right spot of those tiles.
 
 >>> m = facility_map([FacilityMarker(1, "某烈士墓", "scattered_grave", "零散烈士墓", "未定级",
-...                                  114.6, 31.3, "/facilities/1", ("张德胜",))],
-...                  tiles=TILES["none"])
+...                                  114.6, 31.3, ("张德胜",))],
+...                  tiles=TILES["none"], facility_url="/facilities/{id}")
 >>> page = render_html(m)
 >>> "/static/vendor/leaflet/leaflet.js" in page and "cdn" not in page
 True
@@ -19,10 +22,12 @@ True
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import folium
+from branca.element import Element
 from folium.plugins import FastMarkerCluster
 
 from gis.coords import from_wgs84
@@ -44,22 +49,66 @@ KIND_COLOURS: dict[str, str] = {
 MAX_NAMES_IN_POPUP = 12
 CHINA_CENTER = (35.0, 105.0)
 
+# Row layout: [lat, lon, kind index, level index, status, id, name, buried text or null]
 _CALLBACK = """
 function (row) {
     var marker = L.circleMarker(new L.LatLng(row[0], row[1]), {
-        radius: 8, color: '#ffffff', weight: 1.5, fillColor: row[2], fillOpacity: 0.92
+        radius: 8, color: '#ffffff', weight: 1.5, fillColor: memorialsMap.colours[row[2]], fillOpacity: 0.92
     });
-    marker.bindPopup(row[3], {maxWidth: 320});
-    marker.bindTooltip(row[4]);
+    marker.bindPopup(function () { return memorialsMap.popup(row); }, {maxWidth: 320});
+    marker.bindTooltip(row[6]);
     marker.options.facilityId = row[5];
     return marker;
 }
 """
 
+_HELPERS = """
+<script>
+var memorialsMap = (function () {
+    var cfg = %s;
+    function line(text, cls) {
+        var div = document.createElement('div');
+        if (cls) div.className = cls;
+        div.textContent = text;
+        return div;
+    }
+    return {
+        colours: cfg.colours,
+        popup: function (row) {
+            var box = document.createElement('div');
+            box.className = 'facility-popup';
+            var link = document.createElement('a');
+            link.href = cfg.facilityUrl.replace('{id}', row[5]);
+            var bold = document.createElement('b');
+            bold.textContent = row[6];
+            link.appendChild(bold);
+            box.appendChild(link);
+            box.appendChild(line(cfg.kinds[row[2]] + ' · ' + cfg.levels[row[3]] + (row[4] ? ' · ' + row[4] : '')));
+            if (row[7] !== null) {
+                box.appendChild(line(row[7], 'buried'));
+            } else if (cfg.popupUrl) {
+                var buried = line('正在读取安葬烈士…', 'buried');
+                box.appendChild(buried);
+                fetch(cfg.popupUrl.replace('{id}', row[5]), {credentials: 'same-origin'})
+                    .then(function (r) { return r.json(); })
+                    .then(function (d) { buried.textContent = d.buried; })
+                    .catch(function () { buried.textContent = '暂时无法读取安葬烈士'; });
+            }
+            return box;
+        }
+    };
+})();
+</script>
+"""
+
 
 @dataclass(frozen=True)
 class FacilityMarker:
-    """What a map needs to know of one facility (WGS84 position)."""
+    """What a map needs to know of one facility (WGS84 position).
+
+    ``martyrs`` is None when the names are not embedded (large maps): the
+    popup then asks ``popup_url`` for them.
+    """
 
     id: int
     name: str
@@ -68,24 +117,17 @@ class FacilityMarker:
     level_label: str
     longitude: float
     latitude: float
-    url: str
-    martyrs: Sequence[str] = field(default_factory=tuple)
+    martyrs: Sequence[str] | None = field(default_factory=tuple)
     status_label: str = ""
 
 
-def popup_html(marker: FacilityMarker) -> str:
-    names = list(marker.martyrs)
-    if names:
-        shown = "、".join(html.escape(n) for n in names[:MAX_NAMES_IN_POPUP])
-        more = f" 等{len(names)}位" if len(names) > MAX_NAMES_IN_POPUP else f"（{len(names)}位）"
-        buried = f"<div class='buried'>安葬烈士：{shown}{more}</div>"
-    else:
-        buried = "<div class='buried muted'>无在葬烈士记录</div>"
-    status = f" · {html.escape(marker.status_label)}" if marker.status_label else ""
-    return (
-        f"<div class='facility-popup'><a href='{html.escape(marker.url, quote=True)}'><b>{html.escape(marker.name)}</b></a>"
-        f"<div>{html.escape(marker.kind_label)} · {html.escape(marker.level_label)}{status}</div>{buried}</div>"
-    )
+def buried_text(names: Sequence[str]) -> str:
+    """The popup's line about who lies there."""
+    if not names:
+        return "无在葬烈士记录"
+    shown = "、".join(names[:MAX_NAMES_IN_POPUP])
+    more = f" 等{len(names)}位" if len(names) > MAX_NAMES_IN_POPUP else f"（{len(names)}位）"
+    return f"安葬烈士：{shown}{more}"
 
 
 def _legend(kinds: dict[str, str]) -> str:
@@ -102,51 +144,60 @@ def _legend(kinds: dict[str, str]) -> str:
     )
 
 
+def _index(values: list[str], value: str) -> int:
+    if value not in values:
+        values.append(value)
+    return values.index(value)
+
+
 def facility_map(
     markers: Sequence[FacilityMarker],
     *,
     tiles: TileSource,
+    facility_url: str,
+    popup_url: str | None = None,
     center: tuple[float, float] | None = None,
     zoom: int | None = None,
     legend: bool = True,
     height: str = "100%",
 ) -> folium.Map:
-    """A clustered map of facilities; ``center`` is (lat, lon) in WGS84."""
-    fmap = folium.Map(
-        location=list(center or CHINA_CENTER),
-        zoom_start=zoom or 5,
-        tiles=None,
-        prefer_canvas=True,
-        control_scale=True,
-        height=height,
-    )
+    """A clustered map of facilities; ``center`` is (lat, lon) in WGS84.
+
+    ``facility_url`` and ``popup_url`` are templates with ``{id}``; the
+    latter answers ``{"buried": text}`` for markers without embedded names.
+    """
+    fmap = folium.Map(location=list(center or CHINA_CENTER), zoom_start=zoom or 5, tiles=None, prefer_canvas=True,
+                      control_scale=True, height=height)
     # Clustering needs the map's own maxZoom, which folium only sets through tiles.
     fmap.options["maxZoom"] = tiles.max_zoom
     if tiles.url:
-        folium.TileLayer(
-            tiles=tiles.url,
-            attr=tiles.attribution,
-            name=tiles.label,
-            subdomains=tiles.subdomains,
-            max_zoom=tiles.max_zoom,
-        ).add_to(fmap)
+        folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.label, subdomains=tiles.subdomains,
+                         max_zoom=tiles.max_zoom).add_to(fmap)
         for overlay in tiles.overlays:
             folium.TileLayer(tiles=overlay, attr=tiles.attribution, name=f"{tiles.label}注记",
                              subdomains=tiles.subdomains, max_zoom=tiles.max_zoom, overlay=True).add_to(fmap)
+    kinds: list[str] = []
+    kind_labels: list[str] = []
+    levels: list[str] = []
     rows = []
     for m in markers:
         lon, lat = from_wgs84(m.longitude, m.latitude, tiles.crs)
-        rows.append([round(lat, 7), round(lon, 7), KIND_COLOURS.get(m.kind, "#616161"), popup_html(m), m.name, m.id])
-    FastMarkerCluster(
-        rows,
-        callback=_CALLBACK,
-        name="纪念设施",
-        options={"chunkedLoading": True, "maxClusterRadius": 45, "spiderfyOnMaxZoom": True},
-    ).add_to(fmap)
+        k = _index(kinds, m.kind)
+        if k == len(kind_labels):
+            kind_labels.append(m.kind_label)
+        rows.append([round(lat, 6), round(lon, 6), k, _index(levels, m.level_label), m.status_label, m.id, m.name,
+                     buried_text(m.martyrs) if m.martyrs is not None else None])
+    config = {"colours": [KIND_COLOURS.get(k, "#616161") for k in kinds], "kinds": kind_labels, "levels": levels,
+              "facilityUrl": facility_url, "popupUrl": popup_url}
+    # </ cannot end the script early: JSON escapes "/" here.
+    fmap.get_root().header.add_child(Element(_HELPERS % json.dumps(config).replace("</", "<\\/")),
+                                     name="memorials_map_helpers")
+    FastMarkerCluster(rows, callback=_CALLBACK, name="纪念设施",
+                      options={"chunkedLoading": True, "maxClusterRadius": 45, "spiderfyOnMaxZoom": True}).add_to(fmap)
     if legend and markers:
-        kinds = {m.kind: m.kind_label for m in sorted(markers, key=lambda m: list(KIND_COLOURS).index(m.kind)
-                                                      if m.kind in KIND_COLOURS else 99)}
-        fmap.get_root().html.add_child(folium.Element(_legend(kinds)))
+        order = list(KIND_COLOURS)
+        present = sorted(zip(kinds, kind_labels, strict=True), key=lambda kl: order.index(kl[0]) if kl[0] in order else 99)
+        fmap.get_root().html.add_child(folium.Element(_legend(dict(present))))
     if rows and center is None:
         lats = [r[0] for r in rows]
         lons = [r[1] for r in rows]
@@ -181,4 +232,4 @@ def render_html(fmap: folium.Map, *, inline_assets: bool = False, base_url: str 
     return fmap.get_root().render()
 
 
-__all__ = ["FacilityMarker", "KIND_COLOURS", "TILES", "facility_map", "point_map", "popup_html", "render_html"]
+__all__ = ["FacilityMarker", "KIND_COLOURS", "TILES", "buried_text", "facility_map", "point_map", "render_html"]

@@ -188,12 +188,12 @@ def map_(
         source = tile_source(tiles or settings.tiles, tianditu_key=settings.tianditu_key)
         query = FacilityQuery(division=prefix_of(normalize_code(division, field="division")) if division else None)
         with _session(write=False) as session:
-            markers = facility_markers(session=session, actor=SYSTEM, query=query,
-                                       url_for=lambda i: f"http://{settings.host}:{settings.port}/facilities/{i}")
+            markers = facility_markers(session=session, actor=SYSTEM, query=query, embed_names_up_to=None)
     except (DomainError, ValueError) as exc:
         _fail(str(exc))
         return
-    path.write_text(render_html(facility_map(markers, tiles=source), inline_assets=True), encoding="utf-8")
+    fmap = facility_map(markers, tiles=source, facility_url=f"http://{settings.host}:{settings.port}/facilities/{{id}}")
+    path.write_text(render_html(fmap, inline_assets=True), encoding="utf-8")
     console.print(f"{len(markers)} facilities drawn in {path}")
 
 

@@ -21,10 +21,11 @@ from inspections import service as inspection_service
 from inspections.checklist import CATEGORY_LABELS, GRADE_LABELS, LEVEL_LABELS
 from inspections.defects import DefectQuery
 from inspections.service import LOCAL_TZ, InspectionQuery
-from maps.facilities import KIND_COLOURS, facility_map, point_map, render_html
+from maps.facilities import KIND_COLOURS, buried_text, facility_map, point_map, render_html
 from maps.tiles import TileSource, tile_source
 from memorials import audit as audit_service
 from memorials import facilities as facility_service
+from memorials import mapdata
 from memorials import martyrs as martyr_service
 from memorials import users as user_service
 from memorials.actors import Actor
@@ -218,11 +219,19 @@ def _tiles(request: Request) -> TileSource:
 def map_frame(request: Request, session: ReadSession, actor: RegistryReader) -> Response:
     """The Folium map itself (shown inside /map, or alone)."""
     query = _page_query(request)
-    markers = facility_markers(session=session, actor=actor, query=query, url_for=lambda i: f"/facilities/{i}")
-    fmap = facility_map(markers, tiles=_tiles(request))
+    markers = facility_markers(session=session, actor=actor, query=query, embed_names_up_to=mapdata.EMBED_NAMES_UP_TO)
+    fmap = facility_map(markers, tiles=_tiles(request), facility_url="/facilities/{id}", popup_url="/map/popup/{id}")
     # Links in popups open in the page around the frame.
     fmap.get_root().header.add_child(_base_target())
     return HTMLResponse(render_html(fmap))
+
+
+@router.get("/map/popup/{facility_id}")
+def popup_data(facility_id: IdPath, session: ReadSession, actor: RegistryReader) -> dict[str, str]:
+    """Who lies in a facility, for the popup of a large map."""
+    facility = facility_service.get_facility(session=session, facility_id=facility_id, actor=actor)
+    names = facility_service.martyr_names_by_facility(session=session, facility_ids=[facility.id])
+    return {"buried": buried_text(names.get(facility.id, []))}
 
 
 @router.get("/map/point/{facility_id}", response_class=HTMLResponse)

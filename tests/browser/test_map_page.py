@@ -38,20 +38,33 @@ def test_map_draws_every_facility_from_local_files(live_server, browser):
     assert record.errors == []
 
 
-def test_map_popup_names_the_martyrs_and_links_the_page(live_server, browser):
+OPEN_FIRST_POPUP = """() => {
+    const groups = Object.values(window).filter(v => v instanceof L.MarkerClusterGroup);
+    const layer = groups[0].getLayers()[0];
+    if (layer._map) { layer.openPopup(); } else { groups[0].zoomToShowLayer(layer, () => layer.openPopup()); }
+}"""
+
+
+@pytest.mark.parametrize("embedded", [True, False], ids=["names-embedded", "names-fetched"])
+def test_map_popup_names_the_martyrs_and_links_the_page(live_server, browser, monkeypatch, embedded):
+    if not embedded:
+        monkeypatch.setattr("memorials.mapdata.EMBED_NAMES_UP_TO", 0)
     record = open_page(browser, viewport={"width": 1280, "height": 800})
     sign_in(record, live_server, live_server.add_user("viewer"))
     page = record.page
     page.goto(f"{live_server.url}/map/frame?kind=central_burial_area")
     page.wait_for_function("() => window.L && Object.values(window).some("
                            "v => v instanceof L.MarkerClusterGroup && v.getLayers().length > 0)")
-    html = page.evaluate("""() => {
-        const groups = Object.values(window).filter(v => v instanceof L.MarkerClusterGroup);
-        const layer = groups[0].getLayers()[0];
-        layer.openPopup && groups[0].zoomToShowLayer(layer, () => layer.openPopup());
-        return layer.getPopup().getContent();
-    }""")
-    assert "集中安葬区" in html and "安葬烈士" in html and "/facilities/2" in html
+    page.evaluate(OPEN_FIRST_POPUP)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10000)
+    page.wait_for_function("() => document.querySelector('.leaflet-popup-content .buried')"
+                           ".textContent.startsWith('安葬烈士')", timeout=10000)
+    text = popup.inner_text()
+    assert "集中安葬区" in text and "县级" in text and "等22位" in text
+    assert popup.locator("a").get_attribute("href") == "/facilities/2"
+    fetched = any("/map/popup/2" in u for u in record.requests)
+    assert fetched is not embedded
     assert record.errors == []
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from gis.coords import wgs84_to_gcj02
 from maps.assets import LOCAL_ASSETS, UnknownAsset, asset_directories, localize
-from maps.facilities import FacilityMarker, facility_map, popup_html, render_html
+from maps.facilities import FacilityMarker, buried_text, facility_map, render_html
 from maps.tiles import TILES, TileKeyMissing, tile_source
 
 URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
@@ -15,14 +15,14 @@ URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
 
 def _marker(**kw):
     base = dict(id=7, name="檀树岗烈士墓", kind="scattered_grave", kind_label="零散烈士墓", level_label="未定级",
-                longitude=114.70, latitude=31.45, url="/facilities/7", martyrs=("张德胜", "李四"))
+                longitude=114.70, latitude=31.45, martyrs=("张德胜", "李四"))
     base.update(kw)
     return FacilityMarker(**base)
 
 
 @pytest.mark.parametrize("tiles", ["none", "osm", "gaode"])
 def test_every_asset_is_local(tiles):
-    page = render_html(facility_map([_marker()], tiles=TILES[tiles]))
+    page = render_html(facility_map([_marker()], tiles=TILES[tiles], facility_url="/facilities/{id}"))
     urls = URL.findall(page)
     assert urls and all(u.startswith("/static/vendor/") for u in urls), urls
     for name in ("leaflet.js", "leaflet.css", "leaflet.markercluster.js", "MarkerCluster.css"):
@@ -35,7 +35,7 @@ def test_every_asset_is_local(tiles):
 
 def test_class_lists_are_not_mutated():
     before = list(folium.Map.default_js)
-    render_html(facility_map([_marker()], tiles=TILES["none"]))
+    render_html(facility_map([_marker()], tiles=TILES["none"], facility_url="/facilities/{id}"))
     assert folium.Map.default_js == before
     assert any("cdn" in url for _, url in folium.Map.default_js)
 
@@ -54,22 +54,38 @@ def test_assets_exist_on_disk():
 
 
 def test_inline_page_needs_no_server():
-    page = render_html(facility_map([_marker()], tiles=TILES["none"]), inline_assets=True)
+    page = render_html(facility_map([_marker()], tiles=TILES["none"], facility_url="/facilities/{id}"), inline_assets=True)
     assert re.findall(r"<script[^>]+src=|<link[^>]+href=", page) == []
     assert "L.MarkerClusterGroup" in page and len(page) > 150_000
 
 
-def test_popup_escapes_names_and_lists_martyrs():
-    html = popup_html(_marker(name="<script>alert(1)</script>", martyrs=tuple(f"烈士{i}" for i in range(20))))
-    assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "等20位" in html and "零散烈士墓" in html and "未定级" in html
+def test_names_typed_by_users_cannot_inject_markup():
+    evil = "<script>alert(1)</script>"
+    fmap = facility_map([_marker(name=evil, kind_label=evil, martyrs=(evil,))], tiles=TILES["none"],
+                        facility_url="/facilities/{id}")
+    page = render_html(fmap)
+    assert evil not in page and "alert(1)</script>" not in page
+
+
+def test_buried_text_lists_and_counts():
+    assert buried_text(()) == "无在葬烈士记录"
+    assert buried_text(("张德胜", "李四")) == "安葬烈士：张德胜、李四（2位）"
+    assert buried_text(tuple(f"烈士{i}" for i in range(20))).endswith(" 等20位")
+
+
+def test_large_maps_fetch_names_when_a_popup_opens():
+    small = render_html(facility_map([_marker()], tiles=TILES["none"], facility_url="/f/{id}", popup_url="/p/{id}"))
+    large = render_html(facility_map([_marker(martyrs=None)], tiles=TILES["none"], facility_url="/f/{id}",
+                                     popup_url="/p/{id}"))
+    assert ", null]" not in small
+    assert ", null]" in large and '"popupUrl": "/p/{id}"' in large
 
 
 def test_gaode_tiles_get_shifted_points():
-    page = render_html(facility_map([_marker()], tiles=TILES["gaode"]))
+    page = render_html(facility_map([_marker()], tiles=TILES["gaode"], facility_url="/facilities/{id}"))
     glon, glat = wgs84_to_gcj02(114.70, 31.45)
-    assert f"{round(glat, 7)}, {round(glon, 7)}" in page
-    wgs_page = render_html(facility_map([_marker()], tiles=TILES["osm"]))
+    assert f"{round(glat, 6)}, {round(glon, 6)}" in page
+    wgs_page = render_html(facility_map([_marker()], tiles=TILES["osm"], facility_url="/facilities/{id}"))
     assert "31.45, 114.7" in wgs_page
 
 
