@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from memorials.actors import Actor
 from memorials.db import transaction
 from memorials.errors import ValidationProblem
 from memorials.schemas import MAX_ID
@@ -42,13 +41,3 @@ def query_problem(field: str, reason: str) -> ValidationProblem:
     problem = ValidationProblem(field, reason)
     problem.where = "query"  # type: ignore[attr-defined]
     return problem
-
-
-def current_actor(request: Request) -> Actor:
-    actor = getattr(request.state, "actor", None)
-    if actor is None:
-        raise RuntimeError("no actor on the request; is the route missing its permission dependency?")
-    return actor
-
-
-CurrentActor = Annotated[Actor, Depends(current_actor)]

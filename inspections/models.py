@@ -20,12 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspections.checklist import DefectCategory, Grade, Level, Severity
-from memorials.db import Base
+from memorials.db import Base, one_of
 from memorials.models import Facility, utcnow
-
-
-def _in(column: str, values: type) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
 class Inspection(Base):
@@ -33,8 +29,8 @@ class Inspection(Base):
 
     __tablename__ = "inspections"
     __table_args__ = (
-        CheckConstraint(_in("level", Level), name="level"),
-        CheckConstraint(_in("grade", Grade), name="grade"),
+        CheckConstraint(one_of("level", Level), name="level"),
+        CheckConstraint(one_of("grade", Grade), name="grade"),
         UniqueConstraint("inspector_id", "idempotency_key", name="uq_inspections_inspector_key"),
         Index("ix_inspections_facility_period", "facility_id", "period"),
     )
@@ -104,8 +100,8 @@ class Defect(Base):
 
     __tablename__ = "defects"
     __table_args__ = (
-        CheckConstraint(_in("category", DefectCategory), name="category"),
-        CheckConstraint(_in("severity", Severity), name="severity"),
+        CheckConstraint(one_of("category", DefectCategory), name="category"),
+        CheckConstraint(one_of("severity", Severity), name="severity"),
         CheckConstraint("status IN ('open', 'resolved')", name="status"),
         Index("ix_defects_facility_status", "facility_id", "status"),
     )
@@ -140,7 +136,7 @@ class IntervalRule(Base):
 
     __tablename__ = "interval_rules"
     __table_args__ = (
-        CheckConstraint(_in("level", Level), name="level"),
+        CheckConstraint(one_of("level", Level), name="level"),
         CheckConstraint("days > 0", name="days"),
         CheckConstraint("(kind IS NULL) <> (facility_id IS NULL)", name="target"),
         Index("uq_interval_rules_kind", "level", "kind", unique=True,

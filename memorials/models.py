@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from memorials.db import Base
+from memorials.db import Base, one_of
 from memorials.permissions import Role
 from memorials.vocab import (
     DivisionLevel,
@@ -40,15 +40,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _in(column: str, values: type) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 class Division(Base):
     """An administrative division (GB/T 2260 and the statistical codes below it)."""
 
     __tablename__ = "divisions"
-    __table_args__ = (CheckConstraint(_in("level", DivisionLevel), name="level"),)
+    __table_args__ = (CheckConstraint(one_of("level", DivisionLevel), name="level"),)
 
     code: Mapped[str] = mapped_column(String(12), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -64,9 +60,9 @@ class Division(Base):
 class Facility(Base):
     __tablename__ = "facilities"
     __table_args__ = (
-        CheckConstraint(_in("kind", FacilityKind), name="kind"),
-        CheckConstraint(_in("protection_level", ProtectionLevel), name="protection_level"),
-        CheckConstraint(_in("status", FacilityStatus), name="status"),
+        CheckConstraint(one_of("kind", FacilityKind), name="kind"),
+        CheckConstraint(one_of("protection_level", ProtectionLevel), name="protection_level"),
+        CheckConstraint(one_of("status", FacilityStatus), name="status"),
         CheckConstraint("longitude BETWEEN -180 AND 180 AND latitude BETWEEN -90 AND 90", name="lonlat"),
         CheckConstraint("patrol_interval_days > 0", name="patrol_interval"),
     )
@@ -99,7 +95,7 @@ class Facility(Base):
 
 class Martyr(Base):
     __tablename__ = "martyrs"
-    __table_args__ = (CheckConstraint(_in("gender", Gender), name="gender"),)
+    __table_args__ = (CheckConstraint(one_of("gender", Gender), name="gender"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -196,7 +192,7 @@ class User(Base):
     """A person who signs in. Works only on what lies inside ``jurisdiction``."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
+    __table_args__ = (CheckConstraint(one_of("role", Role), name="role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(60), unique=True)

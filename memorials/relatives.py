@@ -19,7 +19,6 @@ from memorials.permissions import Permission, allowed
 from memorials.schemas import RelativeCreate, RelativeOut
 
 AUDITED_FIELDS = ("martyr_id", "name", "relation", "phone", "id_number", "address")
-PERSONAL_FIELDS = ("phone", "id_number", "address")
 
 
 def mask_phone(phone: str) -> str:

@@ -28,8 +28,6 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
-    secret_key: str = ""
-    """Signs CSRF tokens; empty means a random key kept in ``<data_dir>/secret.key``."""
     token_ttl_minutes: int = Field(default=12 * 60, ge=5)
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)

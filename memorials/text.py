@@ -114,3 +114,8 @@ def search_key(*names: str) -> str:
 def query_key(query: str) -> str:
     """Turn a search query into the form stored in search keys."""
     return search_key(query.replace("|", " "))
+
+
+def like_escape(text: str) -> str:
+    """Escape ``%``, ``_`` and ``\\`` for a SQL LIKE pattern (used with ``escape="\\"``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

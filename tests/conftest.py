@@ -189,7 +189,7 @@ def demo_session(demo_engine: Engine) -> Iterator[Session]:
 
 
 def make_settings(url: str, tmp_path: Path, **extra: object) -> Settings:
-    return Settings(database_url=url, data_dir=tmp_path / "data", tiles="none", secret_key="test-secret", **extra)
+    return Settings(database_url=url, data_dir=tmp_path / "data", tiles="none", **extra)
 
 
 @dataclass

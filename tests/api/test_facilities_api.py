@@ -121,6 +121,7 @@ def test_filters(demo_api):
     assert get("q=陵园").json()["total"] >= 2
     assert get("q=陵園").json()["total"] == get("q=陵园").json()["total"]  # traditional finds simplified
     assert get("q=421122-0001").json()["items"][0]["code"] == "421122-0001"
+    assert get("q=%25").json()["total"] == 0 and get("q=_").json()["total"] == 0   # LIKE wildcards are literal
     page = get("limit=10&offset=40").json()
     assert (page["limit"], page["offset"], len(page["items"])) == (10, 40, DEMO_FACILITIES - 40)
     inside = get("bbox=114.6,31.28,114.64,31.31").json()

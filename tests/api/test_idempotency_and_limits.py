@@ -1,10 +1,14 @@
 """Retried requests create nothing new; oversized requests are refused whole."""
 
+import json
+
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from memorials.db import session_factory, transaction
+from memorials.users import create_user
 from tests.conftest import make_settings
-from tests.factories import facility_body, martyr_body
+from tests.factories import PASSWORD, facility_body, gps_jpeg, inspection_files, inspection_json, martyr_body
 
 
 def test_retried_creation_gives_the_first_answer(api):
@@ -56,3 +60,24 @@ def test_oversized_requests_are_413(db_url, tmp_path):
                                headers={"content-type": "multipart/form-data; boundary=zz"})
         assert streamed.status_code == 413
         assert client.get("/health").status_code == 200
+
+
+def test_photo_size_and_verification_radius_are_settings(demo_db_url, tmp_path):
+    settings = make_settings(demo_db_url, tmp_path, max_photo_bytes=30_000, photo_verify_radius_m=10)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        with transaction(session_factory(app.state.engine, write=True)) as s:
+            create_user(session=s, username="walker", password=PASSWORD, role="inspector", jurisdiction="421122")
+        token = client.post("/api/v1/auth/token", data={"username": "walker", "password": PASSWORD}).json()
+        h = {"Authorization": f"Bearer {token['access_token']}"}
+        site = client.get("/api/v1/facilities/10", headers=h).json()
+        near = gps_jpeg(site["longitude"] + 0.0005, site["latitude"])     # ~48 m: far with a 10 m radius
+        big = gps_jpeg(site["longitude"], site["latitude"], size=(1600, 1200))
+        assert len(near) < 30_000 < len(big)
+        refused = client.post("/api/v1/inspections", headers=h, data={"inspection": json.dumps(inspection_json(10))},
+                              files=inspection_files([near, big]))
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["loc"][-1] == "photos[1]" and "larger than" in refused.json()["detail"][0]["msg"]
+        filed = client.post("/api/v1/inspections", headers=h, data={"inspection": json.dumps(inspection_json(10))},
+                            files=inspection_files([near]))
+        assert filed.status_code == 201 and filed.json()["photos"][0]["verification"] == "far"

@@ -7,7 +7,9 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from gis.tables import read_table, write_xlsx
+from memorials.actors import SYSTEM
 from memorials.cli import app
+from memorials.importing import import_facilities
 from tests.factories import DEMO_FACILITIES
 
 runner = CliRunner()
@@ -68,6 +70,14 @@ def test_import_reports_bad_rows_and_keeps_good_ones(env, tmp_path):
     assert "line 5: name:" in result.output
     rerun = run(env, "import", str(path))
     assert "0 added, 2 already there, 3 rejected" in rerun.output
+
+
+def test_import_reports_progress_row_by_row(session, tmp_path):
+    path = tmp_path / "graves.csv"
+    path.write_bytes(CSV.encode("gbk"))
+    seen = []
+    import_facilities(session=session, path=path, actor=SYSTEM, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(i, 5) for i in range(1, 6)]
 
 
 def test_import_xlsx_and_missing_file(env, tmp_path):
