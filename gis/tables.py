@@ -5,6 +5,11 @@ as GBK/GB18030 from older Excel; the encoding is detected by trying to
 decode, never guessed silently. Rows are yielded with their line number in
 the file (the header is line 1), so that a rejected row can be named.
 
+Every cell written goes through :func:`safe_cell`, so that text from users
+(a facility's name, a defect's responsible person) never reaches Excel or
+LibreOffice as a live formula; the readers undo its quote, so an export
+reads back in unchanged.
+
 >>> import tempfile, pathlib
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
 >>> _ = p.write_bytes("名称,经度\\n烈士墓,114.6\\n".encode("gbk"))
@@ -16,16 +21,27 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 ENCODINGS = ("utf-8-sig", "gb18030")
+
+# A spreadsheet reads text starting with one of these (after any spaces, control
+# characters or quotes) as a formula: ASCII and full-width = + - @, and a leading
+# tab or CR.
+_FORMULA_START = re.compile(r"[\t\r]|[\s'\u3000\x00-\x1f\x7f]*[=+\-@\uff1d\uff0b\uff0d\uff20]")
+_NUMBERS = (int, float, Decimal, date, time, timedelta)  # bool is an int; datetime is a date
 
 
 class TableError(ValueError):
@@ -41,6 +57,34 @@ class Table:
     encoding: str | None = None
 
 
+def safe_cell(value: Any) -> Any:
+    """A value as it may be written to a CSV or XLSX cell without becoming a formula.
+
+    Text that a spreadsheet would evaluate (it starts with ``=``, ``+``,
+    ``-``, ``@``, their full-width forms, a tab or a carriage return, also
+    after leading spaces, control characters or quotes) gets a single quote in front, as OWASP
+    advises for CSV injection; numbers and dates stay as they are, so -3
+    is still the number -3. ``None`` becomes an empty cell, any other object
+    its text. Every writer in the product goes through this function.
+
+    >>> safe_cell("=1+1"), safe_cell(" +1"), safe_cell("＝1"), safe_cell("烈士墓")
+    ("'=1+1", "' +1", "'＝1", '烈士墓')
+    >>> safe_cell(-3), safe_cell(None)
+    (-3, '')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, _NUMBERS):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    return "'" + text if _FORMULA_START.match(text) else text
+
+
+def _unquote(text: str) -> str:
+    """Undo :func:`safe_cell` on text read back from a file."""
+    return text[1:] if text.startswith("'") and _FORMULA_START.match(text, 1) else text
+
+
 def _decode(data: bytes) -> tuple[str, str]:
     for encoding in ENCODINGS:
         try:
@@ -51,7 +95,7 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 
 def _clean_header(values: Sequence[Any]) -> list[str]:
-    return [str(v).strip().replace("\n", "") if v is not None else "" for v in values]
+    return [_unquote(str(v).strip()).strip().replace("\n", "") if v is not None else "" for v in values]
 
 
 def _cell(value: Any) -> str:
@@ -60,7 +104,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         # Codes typed as numbers come back as 421122100.0.
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    return str(value).strip()
+    return _unquote(str(value).strip()).strip()
 
 
 def _read_csv(path: Path) -> Table:
@@ -78,7 +122,7 @@ def _read_csv(path: Path) -> Table:
         for number, record in enumerate(records[1:], start=2):
             if not any(field.strip() for field in record):
                 continue
-            yield number, {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(header) if h}
+            yield number, {h: (_cell(record[i]) if i < len(record) else "") for i, h in enumerate(header) if h}
 
     count = sum(1 for r in records[1:] if any(f.strip() for f in r))
     return Table(header=header, count=count, rows=rows(), encoding=encoding)
@@ -117,11 +161,27 @@ def read_table(path: Path) -> Table:
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """UTF-8 with a BOM, which Excel needs to show Chinese correctly."""
+    """UTF-8 with a BOM, which Excel needs to show Chinese correctly; every cell through :func:`safe_cell`."""
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        writer.writerow([safe_cell(v) for v in header])
+        writer.writerows([safe_cell(v) for v in row] for row in rows)
+
+
+def _append(sheet: Worksheet, values: Sequence[Any]) -> None:
+    """One row of :func:`safe_cell` values; text is stored as text, never as a formula or an error code.
+
+    Control characters that XLSX cannot hold are dropped first (openpyxl would refuse the whole file).
+    """
+    cells = []
+    for value in values:
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell = Cell(sheet, value=safe_cell(value))
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+        cells.append(cell)
+    sheet.append(cells)
 
 
 def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]]) -> None:
@@ -130,11 +190,11 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[S
     book.remove(book.active)
     for title, header, rows in sheets:
         sheet = book.create_sheet(title=title[:31])
-        sheet.append(list(header))
+        _append(sheet, header)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append(["" if v is None else v for v in row])
+            _append(sheet, row)
         sheet.freeze_panes = "A2"
         for i, name in enumerate(header, start=1):
             width = max([len(str(name)) * 2] + [len(str(r[i - 1])) for r in rows[:200] if i - 1 < len(r)])
