@@ -41,7 +41,12 @@ def _token_of(request: Request) -> tuple[str, str] | None:
 
 
 def signed_in(request: Request) -> SignedIn | None:
-    """The signed-in user of this request, looked up once per request."""
+    """The signed-in user of this request, looked up once per request.
+
+    A plain ``def`` on purpose: FastAPI runs it in a worker thread, so the
+    database lookup never blocks the event loop (which once stalled every
+    request behind a full connection pool).
+    """
     if hasattr(request.state, "signed_in"):
         return request.state.signed_in
     found = _token_of(request)
@@ -77,8 +82,11 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 def requires(permission: Permission) -> Callable[..., object]:
     """Dependency: the acting user, if signed in and allowed ``permission``."""
 
-    async def dependency(request: Request, _token: Annotated[str | None, Depends(oauth2_scheme)] = None) -> Actor:
-        who = signed_in(request)
+    async def dependency(
+        request: Request,
+        who: Annotated[SignedIn | None, Depends(signed_in)],
+        _token: Annotated[str | None, Depends(oauth2_scheme)] = None,
+    ) -> Actor:
         if who is None:
             raise Unauthenticated("not signed in, or the sign-in has expired")
         if request.method not in SAFE_METHODS and getattr(request.state, "auth_via", "") == "cookie":

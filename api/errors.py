@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm.exc import StaleDataError
 
 from api.idempotency import replay_response
+from api.ratelimit import RateLimited
 from api.templating import render
 from memorials.errors import (
     Conflict,
@@ -59,6 +60,15 @@ def install_error_handlers(app: FastAPI) -> None:
         if wants_html(request):
             return _page(request, 404, "未找到", "要查看的记录不存在，或不在您的管辖范围内。")
         return JSONResponse({"detail": f"{exc.entity} {exc.ident} not found"}, status_code=404)
+
+    @app.exception_handler(RateLimited)
+    async def _rate_limited(request: Request, exc: RateLimited) -> Response:
+        headers = {"Retry-After": str(exc.retry_after)}
+        if wants_html(request):
+            response = _page(request, 429, "请稍后再试", f"尝试过于频繁，请在 {exc.retry_after} 秒后再试。")
+            response.headers.update(headers)
+            return response
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers=headers)
 
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, exc: Conflict) -> JSONResponse:

@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
+from api.security import SecurityHeaders, tile_origins
+from api.signin import install as install_sign_in
 from api.routers import (
     docs,
     facilities,
@@ -23,6 +26,7 @@ from api.routers import (
 from api.static import vendor_mounts
 from inspections import visibility as inspection_visibility
 from inspections.photo_store import DiskPhotoStore
+from maps.tiles import tile_source
 from memorials.bootstrap import prepare_database
 from memorials.db import create_db_engine, session_factory
 from memorials.settings import Settings
@@ -30,12 +34,22 @@ from memorials.settings import Settings
 STATIC_DIR = Path(__file__).parent / "static"
 
 
+def _tile_urls(settings: Settings) -> list[str]:
+    try:
+        source = tile_source(settings.tiles, tianditu_key=settings.tianditu_key)
+    except ValueError:
+        return []
+    return [url for url in (source.url, *source.overlays) if url]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    engine = create_db_engine(settings.resolved_database_url())
+    engine = create_db_engine(settings.resolved_database_url(), threads=settings.worker_threads)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes and dependencies run in these threads; the pool matches them.
+        to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         prepare_database(engine)
         yield
         engine.dispose()
@@ -53,8 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessions = session_factory(engine)
     app.state.write_sessions = session_factory(engine, write=True)
     app.state.photo_store = DiskPhotoStore(settings.resolved_photo_dir())
+    install_sign_in(app, settings)
     inspection_visibility.register()
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders, image_sources=tile_origins(_tile_urls(settings)))
 
     install_error_handlers(app)
     app.include_router(system.router)

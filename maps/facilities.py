@@ -3,7 +3,9 @@
 Markers are built in the browser from one compact data array (folium's
 ``FastMarkerCluster``): a row per facility holds position, kind, level,
 status, id and name, and the popup is assembled in the browser with
-``textContent``, so names typed by users cannot inject markup. Who lies
+``textContent`` (the hover tooltip too: Leaflet would insert a string as
+HTML), so names typed by users cannot inject markup. Every inline script
+of the page can carry the request's CSP nonce (``render_html``). Who lies
 there is embedded for small maps; for large ones (a province, the nation)
 the popup fetches it when opened, which keeps 100,000 facilities to a few
 megabytes.
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import html
 import json
+import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -56,7 +60,7 @@ function (row) {
         radius: 8, color: '#ffffff', weight: 1.5, fillColor: memorialsMap.colours[row[2]], fillOpacity: 0.92
     });
     marker.bindPopup(function () { return memorialsMap.popup(row); }, {maxWidth: 320});
-    marker.bindTooltip(row[6]);
+    marker.bindTooltip(function () { return memorialsMap.text(row[6]); });
     marker.options.facilityId = row[5];
     return marker;
 }
@@ -74,6 +78,11 @@ var memorialsMap = (function () {
     }
     return {
         colours: cfg.colours,
+        text: function (value) {
+            var span = document.createElement('span');
+            span.textContent = value;
+            return span;
+        },
         popup: function (row) {
             var box = document.createElement('div');
             box.className = 'facility-popup';
@@ -189,8 +198,7 @@ def facility_map(
                      buried_text(m.martyrs) if m.martyrs is not None else None])
     config = {"colours": [KIND_COLOURS.get(k, "#616161") for k in kinds], "kinds": kind_labels, "levels": levels,
               "facilityUrl": facility_url, "popupUrl": popup_url}
-    # </ cannot end the script early: JSON escapes "/" here.
-    fmap.get_root().header.add_child(Element(_HELPERS % json.dumps(config).replace("</", "<\\/")),
+    fmap.get_root().header.add_child(Element(_HELPERS % script_json(config)),
                                      name="memorials_map_helpers")
     FastMarkerCluster(rows, callback=_CALLBACK, name="纪念设施",
                       options={"chunkedLoading": True, "maxClusterRadius": 45, "spiderfyOnMaxZoom": True}).add_to(fmap)
@@ -223,13 +231,41 @@ def point_map(longitude: float, latitude: float, *, tiles: TileSource, colour: s
     return fmap
 
 
-def render_html(fmap: folium.Map, *, inline_assets: bool = False, base_url: str = "/static/vendor") -> str:
-    """The complete HTML page of a map, every asset local or inlined."""
+_SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.IGNORECASE)
+
+
+def script_json(value: object) -> str:
+    r"""JSON safe inside ``<script>``: no ``<``, ``>`` or ``&`` to end it early.
+
+    >>> script_json({"name": "</script><img src=x onerror=alert(1)>"})
+    '{"name": "\\u003c/script\\u003e\\u003cimg src=x onerror=alert(1)\\u003e"}'
+    """
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace(
+        "&", "\\u0026")
+
+
+def render_html(fmap: folium.Map, *, inline_assets: bool = False, base_url: str = "/static/vendor",
+                script_nonce: str | None = None) -> str:
+    """The complete HTML page of a map, every asset local or inlined.
+
+    With ``script_nonce`` every script tag carries it, for a page served
+    under a Content-Security-Policy that allows only scripts with that
+    nonce. A standalone page (``inline_assets``) gets such a policy of its
+    own in a ``<meta>`` tag. User text reaches the page only as JSON with
+    ``<`` escaped, so no tag but ours can start with ``<script``.
+    """
     if inline_assets:
         assets.inline(fmap)
+        script_nonce = script_nonce or secrets.token_urlsafe(18)
+        policy = f"script-src 'nonce-{script_nonce}'; object-src 'none'; base-uri 'none'"
+        fmap.get_root().header.add_child(
+            Element(f'<meta http-equiv="Content-Security-Policy" content="{policy}">'), name="csp", index=0)
     else:
         assets.localize(fmap, base_url=base_url)
-    return fmap.get_root().render()
+    page = fmap.get_root().render()
+    if script_nonce:
+        page = _SCRIPT_TAG.sub(f'<script nonce="{html.escape(script_nonce)}"', page)
+    return page
 
 
 __all__ = ["FacilityMarker", "KIND_COLOURS", "TILES", "buried_text", "facility_map", "point_map", "render_html"]

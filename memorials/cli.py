@@ -106,7 +106,7 @@ def _demo_accounts(session: Session) -> list[tuple[str, str, str]]:
         name = f"demo_{role.value}"
         if user_service.get_user(session=session, username=name) is not None:
             continue
-        password = secrets.token_urlsafe(9)
+        password = f"{secrets.token_urlsafe(9)}-{secrets.randbelow(90) + 10}"
         user_service.create_user(session=session, username=name, password=password, role=role.value,
                                  jurisdiction=demo_data.DISTRICT_CODE, display_name=f"演示{role.value}")
         created.append((name, role.value, password))

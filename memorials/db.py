@@ -72,13 +72,19 @@ def _install_sqlite_functions(conn: sqlite3.Connection) -> None:
         conn.create_function("min", 2, min, deterministic=True)
 
 
-def create_db_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout."""
+def create_db_engine(url: str, *, echo: bool = False, threads: int = 10) -> Engine:
+    """Create an engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout.
+
+    The connection pool holds as many connections as ``threads`` (the
+    worker threads that use it) plus a few, so that no thread waits for a
+    connection another thread is not using.
+    """
+    pool = {"pool_size": threads, "max_overflow": 10, "pool_timeout": 30}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}, **pool)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -101,7 +107,9 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # PostgreSQL connections are opened as needed and only a few are kept idle.
+    pool = {**pool, "pool_size": min(threads, 10), "max_overflow": threads}
+    return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
 
 def backend_name(engine_or_session: Engine | Session) -> str:

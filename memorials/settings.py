@@ -31,7 +31,16 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=12 * 60, ge=5)
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
+    login_rate_per_address: int = Field(default=30, ge=1)
+    """Sign-in attempts allowed from one client address per minute (429 beyond)."""
+    login_rate_per_username: int = Field(default=10, ge=1)
+    """Sign-in attempts allowed for one username per minute (429 beyond)."""
+    login_hash_concurrency: int = Field(default=2, ge=1)
+    """Passwords hashed at once (Argon2 takes ~0.2 s of a core each)."""
     cookie_secure: bool = False
+
+    worker_threads: int = Field(default=40, ge=4, le=1000)
+    """Threads that run request handlers; each database pool is sized to match."""
 
     photo_dir: Path | None = None
     """Where photo originals and derived sizes live; default ``<data_dir>/photos``."""

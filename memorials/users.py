@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from memorials import audit
@@ -45,9 +45,38 @@ def actor_of(user: User) -> Actor:
     return Actor(user_id=user.id, username=user.username, role=user.role, jurisdiction=user.jurisdiction)
 
 
-def _check_password(password: str) -> None:
+MIN_PASSWORD_KINDS = 2
+PASSPHRASE_LENGTH = 16
+MIN_PASSWORD_SCORE = 3
+
+
+def check_password_strength(password: str, *, username: str = "") -> None:
+    """Refuse a password that is short, of one kind of character, or guessable.
+
+    One kind of character is enough for a passphrase of 16 or more.
+    Guessable is judged by zxcvbn (Dropbox's estimator, with its lists of
+    common passwords, names and keyboard patterns): a score below 3 of 4
+    means it falls to an offline attack quickly (``password``, ``12345678``,
+    ``qwertyuiop``, the username with a year). Admins resetting a password
+    meet the same rule.
+
+    >>> check_password_strength("correct-horse-battery")
+    >>> check_password_strength("12345678")
+    Traceback (most recent call last):
+    ...
+    memorials.errors.ValidationProblem: password: 至少使用两类字符（字母、数字、符号）
+    """
     if len(password) < MIN_PASSWORD:
         raise ValidationProblem("password", f"must be at least {MIN_PASSWORD} characters")
+    kinds = sum((any(c.isalpha() for c in password), any(c.isdigit() for c in password),
+                 any(not c.isalnum() for c in password)))
+    if kinds < MIN_PASSWORD_KINDS and len(password) < PASSPHRASE_LENGTH:
+        raise ValidationProblem("password", "use at least two kinds of characters (letters, digits, symbols)")
+    from zxcvbn import zxcvbn  # its word lists take a moment to load: only when a password is set
+
+    if zxcvbn(password[:100], user_inputs=[username, "memorial", "memorials", "lieshi"])["score"] < MIN_PASSWORD_SCORE:
+        raise ValidationProblem("password", "too common or too easy to guess; choose a longer, less common password")
+
 
 
 def create_user(
@@ -71,7 +100,7 @@ def create_user(
         raise ValidationProblem("jurisdiction", "only an admin may work nationwide; give a division code")
     if actor.scope and not jurisdiction.startswith(actor.scope):
         raise ValidationProblem("jurisdiction", "must lie inside your own jurisdiction")
-    _check_password(password)
+    check_password_strength(password, username=name)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise Conflict(f"username: {name} is taken")
     user = User(username=name, display_name=display_name.strip() or name, role=role, jurisdiction=jurisdiction,
@@ -105,7 +134,7 @@ def set_active(*, session: Session, user: User, active: bool, actor: Actor = SYS
 
 
 def set_password(*, session: Session, user: User, password: str, actor: Actor = SYSTEM) -> User:
-    _check_password(password)
+    check_password_strength(password, username=user.username)
     user.password_hash = _hasher.hash(password)
     user.failed_logins = 0
     user.locked_until = None
@@ -129,38 +158,68 @@ class SignInPolicy:
 SIGN_IN_REFUSED = "wrong username or password, or the account is locked or disabled"
 
 
-def authenticate(*, session: Session, username: str, password: str, policy: SignInPolicy) -> User | None:
-    """The user for these credentials, or None.
+@dataclass(frozen=True)
+class SignInClaim:
+    """One sign-in attempt, counted before its password is checked."""
 
-    After ``max_failures`` wrong passwords in a row the account is locked
-    for ``lock_minutes``; the lock is audited. A locked or disabled account
-    is refused like a wrong password, so the answer tells an attacker
-    nothing. Failures change the account (the counter): the caller commits
-    the session even when it refuses the sign-in.
+    user_id: int | None
+    password_hash: str
+
+    @property
+    def may_succeed(self) -> bool:
+        return self.user_id is not None
+
+
+def claim_sign_in(*, session: Session, username: str, policy: SignInPolicy) -> SignInClaim:
+    """Count an attempt against ``username`` before its password is checked.
+
+    One atomic ``UPDATE … RETURNING`` adds the attempt to the account's
+    failure counter, and the attempt that reaches ``max_failures`` locks
+    the account in the same statement (and is audited). Parallel guesses
+    therefore cannot all read "not locked" and slip past the limit: at most
+    ``max_failures`` of them get their password checked before the lock,
+    on SQLite and PostgreSQL alike. A correct password clears the counter
+    (``complete_sign_in``). Unknown, locked and disabled accounts get a
+    claim that cannot succeed; the caller still hashes (``check_password``)
+    so the answer takes as long as a wrong password.
+
+    The caller commits this in a short transaction of its own and checks
+    the password outside any transaction.
     """
-    user = get_user(session=session, username=username)
-    if user is None:
-        try:
-            _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
-        return None
     now = _now()
-    if user.locked_until is not None and user.locked_until > now:
-        return None
+    until = now + timedelta(minutes=policy.lock_minutes)
+    reaches = User.failed_logins + 1 >= policy.max_failures
+    row = session.execute(
+        update(User)
+        .where(User.username == username.strip().lower(), User.active.is_(True),
+               or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=case((reaches, 0), else_=User.failed_logins + 1),
+                locked_until=case((reaches, literal(until, User.locked_until.type)), else_=User.locked_until))
+        .returning(User.id, User.password_hash, User.locked_until)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        return SignInClaim(user_id=None, password_hash=_DUMMY_HASH)
+    user_id, password_hash, locked_until = row
+    if locked_until is not None and locked_until > now:
+        audit.record(session=session, actor=SYSTEM, entity="user", entity_id=user_id, action="login_locked",
+                     old=None, new={"locked_until": locked_until.isoformat(), "after_failures": policy.max_failures})
+    return SignInClaim(user_id=user_id, password_hash=password_hash)
+
+
+def check_password(claim: SignInClaim, password: str) -> bool:
+    """Hash ``password`` against the claim (about 0.2 s, always: no timing difference)."""
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher.verify(claim.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= policy.max_failures:
-            user.locked_until = now + timedelta(minutes=policy.lock_minutes)
-            user.failed_logins = 0
-            audit.record(session=session, actor=SYSTEM, entity="user", entity_id=user.id, action="login_locked",
-                         old=None, new={"locked_until": user.locked_until.isoformat(),
-                                        "after_failures": policy.max_failures})
-        session.flush()
-        return None
-    if not user.active:
+        return False
+    return claim.may_succeed
+
+
+def complete_sign_in(*, session: Session, claim: SignInClaim, password: str) -> User | None:
+    """After a correct password: clear the failure counter and any lock this burst set."""
+    user = session.get(User, claim.user_id) if claim.user_id is not None else None
+    if user is None or not user.active:
         return None
     user.failed_logins = 0
     user.locked_until = None
@@ -168,6 +227,19 @@ def authenticate(*, session: Session, username: str, password: str, policy: Sign
         user.password_hash = _hasher.hash(password)
     session.flush()
     return user
+
+
+def authenticate(*, session: Session, username: str, password: str, policy: SignInPolicy) -> User | None:
+    """The user for these credentials, or None, in one session (CLI and tests).
+
+    The web sign-in runs the same three steps in separate short
+    transactions (``api/signin.py``) so that no write lock is held while
+    hashing.
+    """
+    claim = claim_sign_in(session=session, username=username, policy=policy)
+    if not check_password(claim, password):
+        return None
+    return complete_sign_in(session=session, claim=claim, password=password)
 
 
 @dataclass(frozen=True)

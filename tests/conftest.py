@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -254,9 +255,9 @@ class LiveServer:
         return name
 
 
-@pytest.fixture
-def live_server(demo_db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    app = create_app(make_settings(demo_db_url, tmp_path))
+@contextmanager
+def serving(app: object) -> Iterator[LiveServer]:
+    """Serve ``app`` with uvicorn on a free port of 127.0.0.1 for the block's life."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -266,6 +267,14 @@ def live_server(demo_db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the live server did not start")
         time.sleep(0.05)
-    yield LiveServer(url=f"http://127.0.0.1:{port}", app=app, server=server, thread=thread)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{port}", app=app, server=server, thread=thread)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(demo_db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    with serving(create_app(make_settings(demo_db_url, tmp_path))) as server:
+        yield server

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import SESSION_COOKIE, Public, RegistryReader, Requires
-from api.deps import IdPath, ReadSession, SettingsDep
+from api.deps import IdPath, ReadSession
 from api.routers.facilities import facility_query
+from api.signin import sign_in
 from api.templating import render
 from inspections import defects as defect_service
 from inspections import service as inspection_service
@@ -63,9 +64,8 @@ def login_form(request: Request, next: str | None = None, failed: bool = False) 
 
 
 @router.post("/login", dependencies=[Public])
-def login(
+async def login(
     request: Request,
-    settings: SettingsDep,
     username: Annotated[str, Form(max_length=60)],
     password: Annotated[str, Form(max_length=200)],
     csrf_token: Annotated[str, Form(max_length=100)],
@@ -74,11 +74,8 @@ def login(
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, csrf_token):
         return RedirectResponse(f"/login?{urlencode({'next': _safe_next(next)})}", status_code=303)
-    with request.app.state.write_sessions.begin() as session:
-        policy = user_service.SignInPolicy(settings.login_max_failures, settings.login_lock_minutes)
-        user = user_service.authenticate(session=session, username=username, password=password, policy=policy)
-        issued = (user_service.issue_token(session=session, user=user, kind="session",
-                                           ttl_minutes=settings.token_ttl_minutes) if user else None)
+    settings = request.app.state.settings
+    issued = await sign_in(request, username=username, password=password, kind="session")
     if issued is None:
         return RedirectResponse(f"/login?{urlencode({'next': _safe_next(next), 'failed': 1})}", status_code=303)
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -223,7 +220,7 @@ def map_frame(request: Request, session: ReadSession, actor: RegistryReader) -> 
     fmap = facility_map(markers, tiles=_tiles(request), facility_url="/facilities/{id}", popup_url="/map/popup/{id}")
     # Links in popups open in the page around the frame.
     fmap.get_root().header.add_child(_base_target())
-    return HTMLResponse(render_html(fmap))
+    return HTMLResponse(render_html(fmap, script_nonce=request.state.csp_nonce))
 
 
 @router.get("/map/popup/{facility_id}")
@@ -239,7 +236,7 @@ def point_frame(request: Request, facility_id: IdPath, session: ReadSession, act
     facility = facility_service.get_facility(session=session, facility_id=facility_id, actor=actor)
     fmap = point_map(facility.longitude, facility.latitude, tiles=_tiles(request),
                      colour=KIND_COLOURS.get(facility.kind, "#b71c1c"), height="100%")
-    return HTMLResponse(render_html(fmap))
+    return HTMLResponse(render_html(fmap, script_nonce=request.state.csp_nonce))
 
 
 def _base_target() -> Element:

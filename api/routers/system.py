@@ -11,7 +11,8 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from api.auth import Public, RegistryReader, Requires
-from api.deps import ReadSession, SettingsDep, WriteSession, query_problem
+from api.deps import ReadSession, WriteSession, query_problem
+from api.signin import sign_in
 from memorials import audit as audit_service
 from memorials import divisions as division_service
 from memorials import users as user_service
@@ -44,19 +45,15 @@ class TokenOut(BaseModel):
     expires_in: int
 
 
-@router.post("/api/v1/auth/token", response_model=TokenOut, dependencies=[Public], tags=["auth"])
-def issue_token(
+@router.post("/api/v1/auth/token", response_model=TokenOut, dependencies=[Public], tags=["auth"],
+             responses={429: {"description": "too many sign-in attempts; see Retry-After"}})
+async def issue_token(
     request: Request,
-    settings: SettingsDep,
     username: Annotated[str, Form(max_length=60)],
     password: Annotated[str, Form(max_length=200)],
 ) -> TokenOut:
     """OAuth2 password flow: form fields ``username`` and ``password``."""
-    with request.app.state.write_sessions.begin() as session:
-        policy = user_service.SignInPolicy(settings.login_max_failures, settings.login_lock_minutes)
-        user = user_service.authenticate(session=session, username=username, password=password, policy=policy)
-        issued = (user_service.issue_token(session=session, user=user, kind="api", ttl_minutes=settings.token_ttl_minutes)
-                  if user is not None else None)
+    issued = await sign_in(request, username=username, password=password, kind="api")
     if issued is None:
         raise Unauthenticated(user_service.SIGN_IN_REFUSED)
     return TokenOut(access_token=issued.token, expires_in=issued.expires_in)

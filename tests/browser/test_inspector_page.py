@@ -71,7 +71,7 @@ def test_patrol_filed_offline_is_sent_once_when_the_network_returns(live_server,
 
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_function("document.querySelector('#done-title').textContent === '已提交'", timeout=20000)
+    page.wait_for_function("() => document.querySelector('#done-title').textContent === '已提交'", timeout=20000)
     assert "位置已核验 2 张" in page.inner_text("#done-text")
     _shot(page, "inspect-4-sent")
     page.wait_for_timeout(300)
@@ -120,7 +120,7 @@ def test_a_lost_answer_is_retried_without_a_duplicate(live_server, browser, tmp_
     assert page.evaluate("document.querySelector('#outbox').dataset.waiting") == "1"
     assert page.inner_text("#done-title") == "已保存在手机上"
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_function("document.querySelector('#done-title').textContent === '已提交'", timeout=20000)
+    page.wait_for_function("() => document.querySelector('#done-title').textContent === '已提交'", timeout=20000)
     stored = httpx.get(f"{live_server.url}/api/v1/inspections", headers=api).json()
     assert stored["total"] == 1
 
