@@ -12,8 +12,6 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
-from api.security import SecurityHeaders, tile_origins
-from api.signin import install as install_sign_in
 from api.routers import (
     docs,
     facilities,
@@ -23,6 +21,8 @@ from api.routers import (
     pages,
     system,
 )
+from api.security import SecurityHeaders, tile_origins
+from api.signin import install as install_sign_in
 from api.static import vendor_mounts
 from inspections import visibility as inspection_visibility
 from inspections.photo_store import DiskPhotoStore
