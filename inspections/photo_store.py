@@ -2,7 +2,9 @@
 
 Originals are kept byte for byte under their SHA-256; derived JPEGs beside
 them. Callers use ``PhotoStore`` and never branch on the backend (disk
-today; an S3-compatible store is the same four methods).
+today; an S3-compatible store is the same methods). Content is shared
+between inspections, so a failed request never deletes any: unreferenced
+files are collected later, after a grace period (``memorials fsck``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,19 @@ import contextlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def parse_sha256(value: str) -> str | None:
+    """``value`` as a lower-case SHA-256 hex digest, or ``None`` when it is not one (any case accepted)."""
+    digest = value.lower()
+    return digest if _DIGEST.fullmatch(digest) else None
 
 
 def original_key(sha256: str) -> str:
@@ -30,12 +43,32 @@ def screen_key(sha256: str) -> str:
     return f"screen/{sha256}.jpg"
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """One file in the store as garbage collection sees it.
+
+    ``sha256`` is ``None`` for what an interrupted ``put`` left behind (a
+    crash or ``kill -9`` mid-write); such a file is never a photo.
+    """
+
+    key: str
+    sha256: str | None
+    modified: datetime
+    size: int
+
+
 class PhotoStore(Protocol):
     """Where photo bytes live; callers never branch on the backend (disk, S3).
 
     Keys come from :func:`original_key`, :func:`thumb_key`, :func:`screen_key`.
     What a key holds never changes, so ``put`` is idempotent; it must also be
     atomic (a reader sees all bytes or none) and callable from worker threads.
+
+    Nothing is deleted when a request fails: another request's transaction,
+    not yet committed, may already count on the same content. Files no row
+    references are collected later (``memorials fsck --remove``) once they are
+    older than a grace period; ``put`` and ``freshen`` mark a key as in use
+    now, so a request that finds old content already there keeps it alive.
     """
 
     def put(self, key: str, data: bytes) -> None: ...
@@ -44,10 +77,18 @@ class PhotoStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def freshen(self, key: str) -> bool:
+        """Whether ``key`` holds bytes; if so they count as written now (collection spares them)."""
+        ...
+
     def path(self, key: str) -> Path | None: ...
 
-    def discard(self, key: str) -> None:
-        """Remove what ``put`` wrote under ``key`` (a failed submission taking back its new files)."""
+    def files(self) -> Iterator[StoredFile]:
+        """Everything in the store, photos and leftovers of interrupted writes."""
+        ...
+
+    def discard_stale(self, key: str, *, before: datetime) -> bool:
+        """Remove ``key`` unless it was written or freshened at or after ``before``; whether it was removed."""
         ...
 
 
@@ -56,8 +97,10 @@ class DiskPhotoStore:
 
     ``original/abcd…`` lives at ``<root>/original/ab/abcd…``: 256 folders per
     kind keep listings short at hundreds of thousands of photos. A file is
-    written beside its target and renamed into place, so a crash or a reader
-    never sees half a photo.
+    written to a temporary file beside its target, flushed to the device and
+    renamed into place, so a crash or a reader never sees half a photo, and
+    two writers of the same hash never mix their bytes. A file's modification
+    time is when a request last wrote or found it: collection goes by it.
 
     Parameters
     ----------
@@ -69,6 +112,9 @@ class DiskPhotoStore:
     """
 
     _KEY = re.compile(r"(original|thumb|screen)/([0-9a-f]{64})(\.jpg)?")
+    _KINDS = ("original", "thumb", "screen")
+    _PARTIAL = re.compile(r"(original|thumb|screen)/([0-9a-f]{2})/(\.incoming-[0-9A-Za-z_]+)")
+    _DISCARDING = ".discarding-"
 
     def __init__(self, root: Path, *, durable: bool = True) -> None:
         self.root = Path(root)
@@ -77,14 +123,17 @@ class DiskPhotoStore:
     def _file(self, key: str) -> Path:
         match = self._KEY.fullmatch(key)
         if match is None:
-            raise KeyError(f"not a photo store key: {key!r}")
+            partial = self._PARTIAL.fullmatch(key)
+            if partial is None:
+                raise KeyError(f"not a photo store key: {key!r}")
+            return self.root.joinpath(*partial.groups())
         kind, digest, extension = match.groups()
         return self.root / kind / digest[:2] / f"{digest}{extension or ''}"
 
     def put(self, key: str, data: bytes) -> None:
-        """Store ``data`` under ``key`` unless it is already there."""
+        """Store ``data`` under ``key`` unless it is already there (then it is freshened)."""
         target = self._file(key)
-        if target.is_file():
+        if self.freshen(key):
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
@@ -100,12 +149,15 @@ class DiskPhotoStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
             raise
+        self._sync_folder(target.parent)
+
+    def _sync_folder(self, folder: Path) -> None:
         if self.durable:
-            folder = os.open(target.parent, os.O_RDONLY)
+            handle = os.open(folder, os.O_RDONLY)
             try:
-                os.fsync(folder)
+                os.fsync(handle)
             finally:
-                os.close(folder)
+                os.close(handle)
 
     def get(self, key: str) -> bytes:
         """The bytes under ``key``; ``KeyError`` when there are none."""
@@ -118,12 +170,81 @@ class DiskPhotoStore:
         """Whether ``key`` holds bytes."""
         return self._file(key).is_file()
 
+    def freshen(self, key: str) -> bool:
+        """Whether ``key`` holds bytes, setting their modification time to now if so."""
+        try:
+            os.utime(self._file(key))
+        except FileNotFoundError:  # absent, or being collected this instant: write it again
+            return False
+        return True
+
     def path(self, key: str) -> Path | None:
         """Local file of ``key`` for a web server to send; ``None`` when absent."""
         target = self._file(key)
         return target if target.is_file() else None
 
-    def discard(self, key: str) -> None:
-        """Remove ``key``'s file if there is one."""
+    def files(self) -> Iterator[StoredFile]:
+        """Every file under the root, in no particular order; a collection interrupted earlier is undone first."""
+        for kind in self._KINDS:
+            for shard in sorted((self.root / kind).glob("[0-9a-f][0-9a-f]")):
+                for entry in os.scandir(shard):
+                    if entry.name.startswith(self._DISCARDING):
+                        self._restore(Path(entry.path), shard / entry.name.removeprefix(self._DISCARDING))
+                for entry in os.scandir(shard):
+                    stored = self._stored(kind, shard.name, entry)
+                    if stored is not None:
+                        yield stored
+
+    def _stored(self, kind: str, shard: str, entry: os.DirEntry[str]) -> StoredFile | None:
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        if not entry.is_file(follow_symlinks=False):
+            return None
+        modified = datetime.fromtimestamp(info.st_mtime, timezone.utc)
+        name = entry.name
+        digest = name.removesuffix(".jpg")
+        key = f"{kind}/{name}"
+        if self._KEY.fullmatch(key) and digest[:2] == shard:
+            return StoredFile(key=key, sha256=digest, modified=modified, size=info.st_size)
+        key = f"{kind}/{shard}/{name}"
+        if self._PARTIAL.fullmatch(key):
+            return StoredFile(key=key, sha256=None, modified=modified, size=info.st_size)
+        return None  # not ours: left alone
+
+    def discard_stale(self, key: str, *, before: datetime) -> bool:
+        """Remove ``key`` if nothing wrote or freshened it since ``before``.
+
+        The file is first renamed aside and its time read again: a request
+        that freshened it a moment earlier shows there and the file is put
+        back; one a moment later finds it gone and writes it again.
+        """
+        target = self._file(key)
+        aside = target.with_name(self._DISCARDING + target.name)
+        try:
+            if self._modified(target) >= before:
+                return False
+            os.rename(target, aside)
+        except FileNotFoundError:
+            return False
+        if self._modified(aside) >= before:
+            self._restore(aside, target)
+            return False
+        aside.unlink()
+        self._sync_folder(target.parent)
+        return True
+
+    @staticmethod
+    def _modified(path: Path) -> datetime:
+        return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+
+    def _restore(self, aside: Path, target: Path) -> None:
+        try:
+            os.link(aside, target)
+        except FileExistsError:
+            pass  # written again meanwhile: the same bytes
+        except FileNotFoundError:
+            return  # another collector got there first
         with contextlib.suppress(FileNotFoundError):
-            self._file(key).unlink()
+            aside.unlink()

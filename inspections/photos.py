@@ -137,7 +137,8 @@ def ingest(
     straight to the smallest scale still at least the screen size, the EXIF
     orientation is applied to that small image, the thumbnail is made from it.
     Resampling runs in bands on all cores and files are written while the next
-    size is computed. A retried upload whose derived files exist is not decoded.
+    size is computed. A retried upload whose derived files exist is not decoded;
+    files already stored are freshened (see :class:`PhotoStore`), never removed.
 
     Parameters
     ----------
@@ -161,8 +162,10 @@ def ingest(
     """
     photo = _open(data, max_bytes=max_bytes, max_pixels=max_pixels, default_tz=default_tz)
     digest = photo.facts.sha256
-    keep_original = not store.exists(original_key(digest))
-    if store.exists(screen_key(digest)) and store.exists(thumb_key(digest)):
+    # Files already there are freshened, not rewritten: this request now counts
+    # on them, and collection of unreferenced files goes by their age.
+    keep_original = not store.freshen(original_key(digest))
+    if store.freshen(screen_key(digest)) and store.freshen(thumb_key(digest)):
         if keep_original:  # an earlier attempt failed half-way: prove the bytes first
             _verify(photo)
             store.put(original_key(digest), data)

@@ -3,14 +3,16 @@
 An inspection, its photos and the defects it opens or closes are written in
 one transaction: all of it or none. Photo bytes go to the store before the
 transaction (they are content-addressed, so a retry finds them there) and
-files this request added are taken back if the transaction fails.
+stay there if it fails: the same bytes may belong to another submission
+whose transaction has not committed yet. :func:`check_photo_store` finds the
+files no row references, and removes them once older than a grace period.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 from inspections.checklist import DEADLINE_DAYS, ITEMS, default_severity
 from inspections.defects import defect_out
 from inspections.models import Defect, Inspection, InspectionPhoto
-from inspections.photo_store import PhotoStore, original_key, screen_key, thumb_key
+from inspections.photo_store import PhotoStore, StoredFile, original_key, screen_key, thumb_key
 from inspections.photos import PhotoFacts, PhotoRejected, ingest, read_facts
 from inspections.schemas import GpsOut, InspectionIn, InspectionOut, PhotoOut, PhotoUrls
 from inspections.verification import Thresholds, phone_position, prove
@@ -49,11 +51,12 @@ class PhotoLimits:
     max_count: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class StoredPhotos:
+    """One entry per upload, in order; an upload sent twice has the same facts twice."""
+
     facts: list[PhotoFacts]
     filenames: list[str]
-    added_keys: list[str] = field(default_factory=list)
 
 
 def _photo_problem(index: int, upload: Upload, reason: str) -> ValidationProblem:
@@ -65,26 +68,35 @@ def check_photos(uploads: Sequence[Upload], limits: PhotoLimits) -> None:
     """Refuse the whole submission if any photo is bad, before anything is stored."""
     if len(uploads) > limits.max_count:
         raise ValidationProblem("photos", f"at most {limits.max_count} photos per inspection")
+    checked: set[bytes] = set()
     for index, upload in enumerate(uploads):
+        if upload.data in checked:
+            continue
         try:
             read_facts(upload.data, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
         except PhotoRejected as exc:
             raise _photo_problem(index, upload, exc.reason) from None
+        checked.add(upload.data)
 
 
 def store_photos(uploads: Sequence[Upload], *, store: PhotoStore, limits: PhotoLimits) -> StoredPhotos:
-    """Keep the originals and make display sizes; remember which files are new."""
+    """Keep the originals and make display sizes, once per distinct photo.
+
+    Nothing is removed if this or a later step fails: what is stored may
+    already be another submission's (see the module docstring).
+    """
+    done: dict[bytes, PhotoFacts] = {}
     result = StoredPhotos(facts=[], filenames=[])
     for index, upload in enumerate(uploads):
-        before = {k for k in _keys_of_bytes(upload.data) if store.exists(k)}
-        try:
-            facts = ingest(upload.data, store=store, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
-        except PhotoRejected as exc:
-            discard(store, result.added_keys)
-            raise _photo_problem(index, upload, exc.reason) from None
+        facts = done.get(upload.data)
+        if facts is None:
+            try:
+                facts = ingest(upload.data, store=store, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
+            except PhotoRejected as exc:
+                raise _photo_problem(index, upload, exc.reason) from None
+            done[upload.data] = facts
         result.facts.append(facts)
         result.filenames.append(upload.filename[:200])
-        result.added_keys.extend(k for k in _keys(facts.sha256) if k not in before and store.exists(k))
     return result
 
 
@@ -94,16 +106,6 @@ def _keys(sha256: str) -> tuple[str, str, str]:
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _keys_of_bytes(data: bytes) -> tuple[str, str, str]:
-    return _keys(sha256_of(data))
-
-
-def discard(store: PhotoStore, keys: Sequence[str]) -> None:
-    """Take back files a failed submission added (no record points at them)."""
-    for key in keys:
-        store.discard(key)
 
 
 def _local_month(moment: datetime) -> str:
@@ -307,8 +309,40 @@ def photo_mime(*, session: Session, sha256: str) -> str:
     return {"JPEG": "image/jpeg", "PNG": "image/png", "HEIF": "image/heic"}.get(fmt or "", "application/octet-stream")
 
 
-def photo_referenced(*, session: Session, sha256: str) -> bool:
-    return session.scalar(select(InspectionPhoto.id).where(InspectionPhoto.sha256 == sha256).limit(1)) is not None
+@dataclass(frozen=True)
+class PhotoStoreCheck:
+    """What ``memorials fsck`` found: files no row references, rows whose files are gone."""
+
+    files: int
+    referenced: int
+    orphans: list[StoredFile]
+    missing: dict[str, list[str]]
+    """SHA-256 of a photo rows point to → the keys the store lacks."""
+    removed: list[StoredFile]
+
+
+def check_photo_store(*, session: Session, store: PhotoStore, remove_before: datetime | None = None
+                      ) -> PhotoStoreCheck:
+    """Compare the store with the photo rows; remove orphans last written before ``remove_before``.
+
+    The store is listed before the rows are read. A file that a submission
+    still in flight is about to reference was written or freshened by it
+    moments ago, so it is younger than any sensible grace period and stays;
+    :meth:`PhotoStore.discard_stale` checks its age again as it removes it.
+    """
+    files = list(store.files())
+    referenced = set(session.scalars(select(InspectionPhoto.sha256).distinct()))
+    present = {f.key for f in files}
+    orphans = sorted((f for f in files if f.sha256 not in referenced), key=lambda f: f.key)
+    missing: dict[str, list[str]] = {}
+    for sha256 in sorted(referenced):
+        lacking = [k for k in _keys(sha256) if k not in present and not store.exists(k)]  # exists: written since
+        if lacking:
+            missing[sha256] = lacking
+    removed = ([f for f in orphans if f.modified < remove_before and store.discard_stale(f.key, before=remove_before)]
+               if remove_before is not None else [])
+    return PhotoStoreCheck(files=len(files), referenced=len(referenced), orphans=orphans, missing=missing,
+                           removed=removed)
 
 
 # Shapes ---------------------------------------------------------------------

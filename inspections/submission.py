@@ -6,11 +6,15 @@ submission an ``Idempotency-Key`` and keeps it across retries. Steps:
 1. If the key was answered before, give that answer again (nothing else runs).
 2. Check every photo (content, size, pixels, corruption) before storing any:
    one bad file refuses the whole submission with a 422 and leaves nothing.
-3. Store the photos (content-addressed: a retry finds them already there).
+3. Store the photos (content-addressed: a retry finds them already there,
+   and freshens them).
 4. In one transaction: claim the key, write the inspection, its photos and
    defects, keep the answer with the key. A race between two copies ends in
    one inspection; the loser replays the winner's answer.
-5. If step 4 fails, take back the files step 3 added that no record uses.
+5. If step 4 fails, the files of step 3 stay: another submission of the same
+   bytes, its transaction still open, may be about to reference them, and no
+   check made now can see that. ``memorials fsck --remove`` collects files
+   that no row references once they are older than a grace period.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from inspections import service
 from inspections.photo_store import PhotoStore
 from inspections.schemas import InspectionIn, PhotoUrls
-from inspections.service import PhotoLimits, StoredPhotos, Upload
+from inspections.service import PhotoLimits, Upload
 from inspections.verification import Thresholds
 from memorials import idempotency
 from memorials.actors import Actor
@@ -60,25 +64,13 @@ def submit(
             raise Replay(answer)
     service.check_photos(uploads, ctx.limits)
     stored = service.store_photos(uploads, store=ctx.store, limits=ctx.limits)
-    try:
-        with ctx.write_sessions.begin() as session:
-            record = (idempotency.claim(session=session, user_id=actor.user_id, key=key, method=method, path=path,
-                                        print_=print_) if key is not None else None)
-            inspection = service.file_inspection(session=session, actor=actor, data=data, photos=stored,
-                                                 thresholds=ctx.thresholds, idempotency_key=key)
-            body = service.inspection_out(session=session, inspection=inspection, urls=ctx.urls,
-                                          today=ctx.today()).model_dump_json()
-            if record is not None:
-                idempotency.complete(session=session, record=record, status_code=201, body=body)
-    except BaseException:
-        _take_back(ctx, stored)
-        raise
+    with ctx.write_sessions.begin() as session:
+        record = (idempotency.claim(session=session, user_id=actor.user_id, key=key, method=method, path=path,
+                                    print_=print_) if key is not None else None)
+        inspection = service.file_inspection(session=session, actor=actor, data=data, photos=stored,
+                                             thresholds=ctx.thresholds, idempotency_key=key)
+        body = service.inspection_out(session=session, inspection=inspection, urls=ctx.urls,
+                                      today=ctx.today()).model_dump_json()
+        if record is not None:
+            idempotency.complete(session=session, record=record, status_code=201, body=body)
     return StoredAnswer(201, body)
-
-
-def _take_back(ctx: Context, stored: StoredPhotos) -> None:
-    if not stored.added_keys:
-        return
-    with ctx.read_sessions.begin() as session:
-        keep = {k for k in stored.added_keys if service.photo_referenced(session=session, sha256=k.split("/")[1][:64])}
-    service.discard(ctx.store, [k for k in stored.added_keys if k not in keep])

@@ -132,7 +132,7 @@ def test_bad_inspections_are_422_naming_the_field(demo_api, inspector, site, tmp
     assert resp.status_code == 422, resp.text
     assert any(d["loc"][-1].startswith(field) for d in resp.json()["detail"]), resp.json()
     assert demo_api.get("/api/v1/inspections", headers=inspector).json()["total"] == 0
-    assert photo_files(tmp_path) == []
+    # Photos already stored stay (another submission may share them): `memorials fsck` collects them later.
 
 
 def test_not_json_is_422(demo_api, inspector):
