@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspections.checklist import DefectCategory, Grade, Level, Severity
+from inspections.verification import Verification
 from memorials.db import Base, one_of
 from memorials.models import Facility, utcnow
 
@@ -67,7 +68,7 @@ class InspectionPhoto(Base):
     """A photo of an inspection and what it proves about where and when."""
 
     __tablename__ = "inspection_photos"
-    __table_args__ = (CheckConstraint("verification IN ('verified', 'far', 'no_gps')", name="verification"),)
+    __table_args__ = (CheckConstraint(one_of("verification", Verification), name="verification"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
@@ -85,6 +86,7 @@ class InspectionPhoto(Base):
     distance_m: Mapped[float | None] = mapped_column(Float)
     """From the photo's GPS position to the facility."""
     verification: Mapped[str] = mapped_column(String(10))
+    """``verified``, ``far``, ``no_gps``, or ``reused`` (proof already used: see :mod:`inspections.verification`)."""
     device_longitude: Mapped[float | None] = mapped_column(Float)
     device_latitude: Mapped[float | None] = mapped_column(Float)
     """The phone's own position when the photo was taken (WGS84), as the page sent it."""

@@ -89,7 +89,7 @@ class PhotoOut(BaseModel):
     taken_at: datetime | None
     gps: GpsOut | None
     distance_m: float | None
-    verification: Literal["verified", "far", "no_gps"]
+    verification: Literal["verified", "far", "no_gps", "reused"]
     device_position: GpsOut | None
     device_gap_m: float | None
     gap_flagged: bool

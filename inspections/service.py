@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from inspections.checklist import DEADLINE_DAYS, ITEMS, default_severity
@@ -25,7 +25,7 @@ from inspections.models import Defect, Inspection, InspectionPhoto
 from inspections.photo_store import PhotoStore, StoredFile, original_key, screen_key, thumb_key
 from inspections.photos import PhotoFacts, PhotoRejected, ingest, read_facts
 from inspections.schemas import GpsOut, InspectionIn, InspectionOut, PhotoOut, PhotoUrls
-from inspections.verification import Thresholds, phone_position, prove
+from inspections.verification import EarlierUse, Thresholds, phone_position, prove
 from memorials import audit
 from memorials.actors import Actor
 from memorials.divisions import scoped, within
@@ -162,6 +162,7 @@ def file_inspection(
     stood = (phone_position(data.position.longitude, data.position.latitude, data.position.crs, field="position")
              if data.position else None)
     site = (facility.longitude, facility.latitude)
+    earlier = _earlier_use(session, facility_id=facility.id, photos=photos.facts)
     inspection = Inspection(
         facility_id=facility.id,
         division_code=facility.division_code,
@@ -189,7 +190,8 @@ def file_inspection(
         if meta is not None and meta.position is not None:
             device = phone_position(meta.position.longitude, meta.position.latitude, meta.position.crs,
                                     field=f"photos[{index}].position")
-        proof = prove(facility=site, gps=facts.gps, device=device, thresholds=thresholds)
+        proof = prove(facility=site, gps=facts.gps, device=device, thresholds=thresholds,
+                      reused=earlier.claim(facts.sha256, facts.taken_at))
         verified += proof.verification == "verified"
         session.add(InspectionPhoto(
             inspection_id=inspection.id, position=index, sha256=facts.sha256, filename=photos.filenames[index],
@@ -210,6 +212,30 @@ def file_inspection(
                                 "grade": inspection.grade, "photos": inspection.photo_count,
                                 "verified": verified})
     return inspection
+
+
+def _earlier_use(session: Session, *, facility_id: int, photos: Sequence[PhotoFacts]) -> EarlierUse:
+    """Which of these photos (by bytes or by capture time) already served an inspection of the facility.
+
+    The facility's row is locked first (PostgreSQL; SQLite writers are serial
+    already), so two submissions of one photo filed at once cannot both find
+    it unused.
+    """
+    used = EarlierUse(hashes=set(), taken=set())
+    if not photos:
+        return used
+    session.execute(select(Facility.id).where(Facility.id == facility_id).with_for_update())
+    times = {p.taken_at for p in photos if p.taken_at is not None}
+    same = InspectionPhoto.sha256.in_({p.sha256 for p in photos})
+    stmt = (select(InspectionPhoto.sha256, InspectionPhoto.taken_at)
+            .join(Inspection, InspectionPhoto.inspection_id == Inspection.id)
+            .where(Inspection.facility_id == facility_id,
+                   or_(same, InspectionPhoto.taken_at.in_(times)) if times else same))
+    for sha256, taken_at in session.execute(stmt):
+        used.hashes.add(sha256)
+        if taken_at is not None:
+            used.taken.add(taken_at)
+    return used
 
 
 def _open_defects(session: Session, actor: Actor, facility: Facility, inspection: Inspection,

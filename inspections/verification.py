@@ -7,6 +7,13 @@ sends the phone's own position at capture time; it is kept beside the
 photo's, and a large gap between the two (default 500 m) is flagged: one of
 them is wrong, and a reviewer should look.
 
+A photo proves one visit only. One already used for an inspection of the
+same facility (the same bytes, or the same EXIF capture time: a copy
+re-encoded or resized by a messaging app) or sent twice in one submission
+is ``reused``, whatever its position says, and is not counted as verified.
+Within one submission only the bytes count: a burst of photos can share
+their second.
+
 Positions from the phone arrive in the coordinate system the page declares
 (GCJ-02 on many Chinese phones) and are converted to WGS84 before any
 distance is measured; EXIF GPS is WGS84.
@@ -15,6 +22,8 @@ distance is measured; EXIF GPS is WGS84.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 
 from gis.coords import CoordinateError, check_point, to_wgs84
 from gis.geodesy import distance_m
@@ -36,6 +45,29 @@ class PhotoProof:
     gap_flagged: bool
 
 
+class Verification(StrEnum):
+    """What a photo proves about where the inspector stood."""
+
+    verified = "verified"
+    far = "far"
+    no_gps = "no_gps"
+    reused = "reused"
+
+
+@dataclass
+class EarlierUse:
+    """Photos already used as proof at one facility: their SHA-256 and EXIF capture times."""
+
+    hashes: set[str]
+    taken: set[datetime]
+
+    def claim(self, sha256: str, taken_at: datetime | None) -> bool:
+        """Whether this photo was used before; it is used from now on (within this submission, by its bytes)."""
+        reused = sha256 in self.hashes or (taken_at is not None and taken_at in self.taken)
+        self.hashes.add(sha256)
+        return reused
+
+
 def phone_position(lon: float, lat: float, crs: str, *, field: str) -> tuple[float, float]:
     """A position sent by the page, checked and converted to WGS84."""
     try:
@@ -51,15 +83,18 @@ def prove(
     gps: tuple[float, float] | None,
     device: tuple[float, float] | None,
     thresholds: Thresholds,
+    reused: bool = False,
 ) -> PhotoProof:
-    """Measure one photo against the facility (all positions WGS84)."""
+    """Measure one photo against the facility (all positions WGS84); a reused photo proves nothing new."""
     distance = distance_m(*gps, *facility) if gps else None
-    if distance is None:
-        verification = "no_gps"
+    if reused:
+        verification = Verification.reused
+    elif distance is None:
+        verification = Verification.no_gps
     elif distance <= thresholds.radius_m:
-        verification = "verified"
+        verification = Verification.verified
     else:
-        verification = "far"
+        verification = Verification.far
     gap = distance_m(*gps, *device) if gps and device else None
     return PhotoProof(
         distance_m=round(distance, 1) if distance is not None else None,

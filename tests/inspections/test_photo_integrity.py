@@ -224,3 +224,37 @@ def test_a_photo_sent_again_is_freshened_so_collection_spares_it(tmp_path):
     _age(store, key, 72)
     assert store.discard_stale(key, before=cutoff) and not store.exists(key)
     assert not store.freshen(key)
+
+
+# --- item 9: reused photos, clean file names, hash routes ----------------------
+
+
+def test_one_photo_three_times_in_a_submission_is_stored_once_and_verified_once(demo_api, tmp_path):
+    inspector = demo_api.user("inspector")
+    site = demo_api.get(f"/api/v1/facilities/{FACILITY}", headers=inspector).json()
+    photo = gps_jpeg(site["longitude"], site["latitude"])
+    out = _file(demo_api, inspector, FACILITY, [photo, photo, photo]).json()
+    assert [p["verification"] for p in out["photos"]] == ["verified", "reused", "reused"]
+    assert out["photo_count"] == 3 and out["verified_count"] == 1
+    stored = [p for p in (tmp_path / "data" / "photos").rglob("*") if p.is_file()]
+    assert len(stored) == 3                          # one original, one screen, one thumb
+
+
+def test_a_photo_or_capture_time_used_before_at_the_facility_is_reused(demo_api):
+    inspector = demo_api.user("inspector")
+    site = demo_api.get(f"/api/v1/facilities/{FACILITY}", headers=inspector).json()
+    lon, lat = site["longitude"], site["latitude"]
+    september = gps_jpeg(lon, lat, taken="2026:09:10 09:00:00")
+    first = _file(demo_api, inspector, FACILITY, [september]).json()
+    assert first["photos"][0]["verification"] == "verified" and first["verified_count"] == 1
+    october = _file(demo_api, inspector, FACILITY, [september]).json()
+    assert october["photos"][0]["verification"] == "reused" and october["verified_count"] == 0
+    # re-encoded (other bytes, other size) but the same moment of capture
+    same_moment = gps_jpeg(lon, lat, taken="2026:09:10 09:00:00", size=(640, 480))
+    again = _file(demo_api, inspector, FACILITY, [same_moment, gps_jpeg(lon, lat, taken="2026:10:12 09:00:00")]).json()
+    assert [p["verification"] for p in again["photos"]] == ["reused", "verified"] and again["verified_count"] == 1
+    # another facility's inspection is not a reuse of this one's photo
+    other = demo_api.get(f"/api/v1/facilities/{OTHER_FACILITY}", headers=inspector).json()
+    elsewhere = _file(demo_api, inspector, OTHER_FACILITY,
+                      [gps_jpeg(other["longitude"], other["latitude"], taken="2026:09:10 09:00:00")]).json()
+    assert elsewhere["photos"][0]["verification"] == "verified"
