@@ -16,6 +16,7 @@ import hashlib
 import io
 import os
 import threading
+import unicodedata
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -26,6 +27,7 @@ from PIL import Image, ImageFile, JpegImagePlugin, PngImagePlugin
 from inspections.exif import read_exif
 from inspections.photo_store import PhotoStore, original_key, screen_key, thumb_key
 
+MAX_FILENAME = 200  # the column's length
 NOT_AN_IMAGE = "not an image (content is not JPEG, PNG or HEIC)"
 CORRUPT = "image data is corrupt or truncated"
 JPEG_QUALITY = 82
@@ -79,6 +81,33 @@ class _Photo:
     image: ImageFile.ImageFile  # header read; pixels not yet, except for PNG
     facts: PhotoFacts
     orientation: int  # still to apply to the decoded pixels; 1 for HEIF
+
+
+def clean_filename(name: str) -> str:
+    r"""An uploaded file's name as it may be stored and shown to other users.
+
+    Only the last path component is kept (``/`` and ``\`` both separate:
+    phones and old browsers send full paths); control characters (NUL
+    included), bidirectional overrides and other invisible format characters
+    are dropped, as they can disguise ``evil\u202egpj.exe`` as ``evilexe.jpg``;
+    the name is capped at :data:`MAX_FILENAME` characters, keeping a short
+    extension. Nothing usable left gives ``"photo"``.
+
+    >>> clean_filename("C:\\DCIM\\..\\IMG_0001.JPG")
+    'IMG_0001.JPG'
+    >>> clean_filename("../\x00")
+    'photo'
+    """
+    name = "".join(c for c in unicodedata.normalize("NFC", name)
+                   if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Zl", "Zp"))
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if name in ("", ".", ".."):
+        return "photo"
+    if len(name) > MAX_FILENAME:
+        stem, _, extension = name.rpartition(".")
+        keep = MAX_FILENAME - len(extension) - 1
+        name = f"{stem[:keep]}.{extension}" if stem and 0 < len(extension) <= 10 else name[:MAX_FILENAME]
+    return name
 
 
 def read_facts(

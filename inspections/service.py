@@ -23,7 +23,7 @@ from inspections.checklist import DEADLINE_DAYS, ITEMS, default_severity
 from inspections.defects import defect_out
 from inspections.models import Defect, Inspection, InspectionPhoto
 from inspections.photo_store import PhotoStore, StoredFile, original_key, screen_key, thumb_key
-from inspections.photos import PhotoFacts, PhotoRejected, ingest, read_facts
+from inspections.photos import PhotoFacts, PhotoRejected, clean_filename, ingest, read_facts
 from inspections.schemas import GpsOut, InspectionIn, InspectionOut, PhotoOut, PhotoUrls
 from inspections.verification import EarlierUse, Thresholds, phone_position, prove
 from memorials import audit
@@ -60,7 +60,7 @@ class StoredPhotos:
 
 
 def _photo_problem(index: int, upload: Upload, reason: str) -> ValidationProblem:
-    name = upload.filename or f"photo {index + 1}"
+    name = clean_filename(upload.filename) if upload.filename else f"photo {index + 1}"
     return ValidationProblem(f"photos[{index}]", f"{name}: {reason}")
 
 
@@ -96,7 +96,7 @@ def store_photos(uploads: Sequence[Upload], *, store: PhotoStore, limits: PhotoL
                 raise _photo_problem(index, upload, exc.reason) from None
             done[upload.data] = facts
         result.facts.append(facts)
-        result.filenames.append(upload.filename[:200])
+        result.filenames.append(clean_filename(upload.filename))
     return result
 
 

@@ -21,7 +21,7 @@ from inspections import intervals as interval_service
 from inspections import service
 from inspections.checklist import Level
 from inspections.ledger import write_patrol_ledger
-from inspections.photo_store import original_key, screen_key, thumb_key
+from inspections.photo_store import original_key, parse_sha256, screen_key, thumb_key
 from inspections.schemas import (
     ComplianceOut,
     DefectOut,
@@ -158,15 +158,19 @@ def get_inspection(inspection_id: IdPath, session: ReadSession, actor: Reader) -
 
 @router.get("/api/v1/photos/{sha256}/{size}", response_class=FileResponse)
 def get_photo(request: Request, sha256: str, size: PhotoSize, session: ReadSession, actor: Reader) -> Response:
-    """A photo of an inspection in your jurisdiction: the original, or a display size without GPS."""
-    if len(sha256) != 64 or not service.photo_visible(session=session, actor=actor, sha256=sha256.lower()):
+    """A photo of an inspection in your jurisdiction: the original, or a display size without GPS.
+
+    The hash may be written in either case; anything that is not a SHA-256 is simply not found.
+    """
+    digest = parse_sha256(sha256)
+    if digest is None or not service.photo_visible(session=session, actor=actor, sha256=digest):
         raise NotFound("photo", sha256)
     store = request.app.state.photo_store
-    key = {"original": original_key, "thumb": thumb_key, "screen": screen_key}[size](sha256)
+    key = {"original": original_key, "thumb": thumb_key, "screen": screen_key}[size](digest)
     path = store.path(key)
     if path is None:
         raise NotFound("photo", sha256)
-    media = "image/jpeg" if size != "original" else service.photo_mime(session=session, sha256=sha256)
+    media = "image/jpeg" if size != "original" else service.photo_mime(session=session, sha256=digest)
     return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=86400"})
 
 

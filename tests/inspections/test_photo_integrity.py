@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from inspections import service
 from inspections.models import InspectionPhoto
 from inspections.photo_store import DiskPhotoStore, original_key, screen_key, thumb_key
+from inspections.photos import clean_filename
 from memorials.cli import app as cli
 from memorials.db import session_factory, transaction
 from tests.factories import PASSWORD, gps_jpeg, inspection_files, inspection_json
@@ -258,3 +259,45 @@ def test_a_photo_or_capture_time_used_before_at_the_facility_is_reused(demo_api)
     elsewhere = _file(demo_api, inspector, OTHER_FACILITY,
                       [gps_jpeg(other["longitude"], other["latitude"], taken="2026:09:10 09:00:00")]).json()
     assert elsewhere["photos"][0]["verification"] == "verified"
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("IMG_0001.jpg", "IMG_0001.jpg"),
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\张三\\DCIM\\IMG_0002.jpg", "IMG_0002.jpg"),
+        ("evil\u202egpj.exe", "evilgpj.exe"),
+        ("a\x00b\x1fc\x7f\nd.jpg", "abcd.jpg"),
+        ("\u2066墓碑\u2069.jpg", "墓碑.jpg"),
+        ("", "photo"),
+        ("../", "photo"),
+        ("..", "photo"),
+        ("  \x00 ", "photo"),
+        ("x" * 500 + ".jpg", "x" * 196 + ".jpg"),
+        ("x" * 500, "x" * 200),
+    ],
+)
+def test_photo_filenames_are_cleaned(sent, stored):
+    assert clean_filename(sent) == stored
+
+
+def test_cleaned_filenames_are_what_the_api_stores(demo_api):
+    inspector = demo_api.user("inspector")
+    names = ["../../../etc/cron.d/x\u202e.jpg", "C:\\fakepath\\IMG_0003.jpg"]
+    photos = [gps_jpeg(114.66, 31.36), gps_jpeg(114.67, 31.37)]
+    out = _file(demo_api, inspector, FACILITY, photos, names=names).json()
+    assert [p["filename"] for p in out["photos"]] == ["x.jpg", "IMG_0003.jpg"]
+
+
+def test_photo_routes_accept_any_case_and_answer_404_for_malformed_hashes(demo_api):
+    inspector = demo_api.user("inspector")
+    photo = gps_jpeg(114.68, 31.38)
+    digest = _file(demo_api, inspector, FACILITY, [photo]).json()["photos"][0]["sha256"]
+    for size in ("original", "thumb", "screen"):
+        upper = demo_api.get(f"/api/v1/photos/{digest.upper()}/{size}", headers=inspector)
+        assert upper.status_code == 200, (size, upper.text)
+    assert demo_api.get(f"/api/v1/photos/{digest.upper()}/original", headers=inspector).content == photo
+    for bad in ("zz" * 32, digest[:63], digest + "0", digest[:62] + "\u00e9\u00e9", "..%2F" * 13, "%00" * 64):
+        resp = demo_api.get(f"/api/v1/photos/{bad}/original", headers=inspector)
+        assert resp.status_code in (404, 422), (bad, resp.status_code)
