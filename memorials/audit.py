@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -16,9 +17,12 @@ from sqlalchemy.orm import Session
 
 from memorials.actors import Actor
 from memorials.models import AuditEntry
+from memorials.money import Money
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, (Money, Decimal)):
+        return str(value)  # exact: "330000.00", never a float
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (datetime, date)):
