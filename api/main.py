@@ -12,21 +12,13 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
-from api.routers import (
-    docs,
-    facilities,
-    inspection_pages,
-    inspections,
-    martyrs,
-    pages,
-    system,
-)
+from api.routers import docs, facilities, martyrs, pages, system
 from api.security import SecurityHeaders, tile_origins
 from api.signin import install as install_sign_in
 from api.static import vendor_mounts
-from inspections import visibility as inspection_visibility
 from inspections.photo_store import DiskPhotoStore
 from maps.tiles import tile_source
+from memorials import domains
 from memorials.bootstrap import prepare_database
 from memorials.db import create_db_engine, session_factory
 from memorials.settings import Settings
@@ -68,7 +60,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.write_sessions = session_factory(engine, write=True)
     app.state.photo_store = DiskPhotoStore(settings.resolved_photo_dir())
     install_sign_in(app, settings)
-    inspection_visibility.register()
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, image_sources=tile_origins(_tile_urls(settings)))
 
@@ -77,9 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(facilities.router)
     app.include_router(martyrs.router)
-    app.include_router(inspections.router)
     app.include_router(pages.router)
-    app.include_router(inspection_pages.router)
+    for package in domains.discover():
+        for path in package.routers:
+            app.include_router(domains.load_object(path))
     app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static-app")
     for prefix, directory, name in vendor_mounts():
         app.mount(prefix, StaticFiles(directory=directory), name=name)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from api.mapdata import facility_markers
 from gis.geodesy import BBox
 from maps.facilities import facility_map, render_html
 from maps.tiles import TILES
@@ -28,7 +29,6 @@ from memorials.actors import SYSTEM
 from memorials.bootstrap import prepare_database
 from memorials.db import create_db_engine, session_factory, transaction
 from memorials.facilities import FacilityQuery, list_facilities
-from memorials.mapdata import facility_markers
 from memorials.models import Division, Facility
 
 TITLE = "Registry at national scale (SQLite, R*Tree)"

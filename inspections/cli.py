@@ -2,35 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
 
 from inspections.ledger import write_patrol_ledger
 from inspections.photo_store import DiskPhotoStore
 from inspections.schemas import check_period
 from inspections.service import check_photo_store
 from memorials.actors import SYSTEM
+from memorials.cli import open_session
 from memorials.divisions import normalize_code, prefix_of
 from memorials.errors import DomainError
 from memorials.settings import Settings
 
-SessionOpener = Callable[..., AbstractContextManager[Session]]
-
 report_app = typer.Typer(help="Reports: the patrol ledger (巡查台账).", no_args_is_help=True)
 console = Console()
-_opener: list[SessionOpener] = []
 
 
-def register(app: typer.Typer, open_session: SessionOpener) -> None:
-    """Add this package's commands to the ``memorials`` CLI (entry point group ``memorials.cli``)."""
-    _opener[:] = [open_session]
+def register(app: typer.Typer) -> None:
+    """Add this package's commands to the ``memorials`` CLI (``DOMAIN.cli``)."""
     app.add_typer(report_app, name="report")
     app.command("fsck")(fsck)
 
@@ -52,7 +46,7 @@ def patrols(
         if from_ > to:
             raise ValueError("--from must not come after --to")
         prefix = prefix_of(normalize_code(division, field="division"))
-        with _opener[0](write=False) as session:
+        with open_session(write=False) as session:
             count = write_patrol_ledger(session=session, actor=SYSTEM, division=prefix, period_from=from_,
                                         period_to=to, path=output)
     except (DomainError, ValueError) as exc:
@@ -75,7 +69,7 @@ def fsck(
     settings = Settings()
     store = DiskPhotoStore(settings.resolved_photo_dir())
     before = datetime.now(timezone.utc) - timedelta(hours=grace_hours) if remove else None
-    with _opener[0](write=False) as session:
+    with open_session(write=False) as session:
         check = check_photo_store(session=session, store=store, remove_before=before)
     console.print(f"{check.files} files in {store.root}; {check.referenced} photos referenced by inspections")
     size = sum(f.size for f in check.orphans)

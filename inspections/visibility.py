@@ -1,16 +1,15 @@
-"""How the audit trail finds the jurisdiction of inspections, defects and rules."""
+"""How the audit trail finds the jurisdiction of inspections, defects and rules (``DOMAIN.audit_resolver``)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from inspections.models import Defect, Inspection, IntervalRule
-from memorials import visibility
 from memorials.actors import Actor
 from memorials.models import Facility
 
 
-def _resolve(session: Session, actor: Actor, entity: str, ident: int) -> bool | None:
+def resolve(session: Session, actor: Actor, entity: str, ident: int) -> bool | None:
     if entity == "inspection":
         row = session.get(Inspection, ident)
         return row is not None and actor.covers(row.division_code)
@@ -26,9 +25,3 @@ def _resolve(session: Session, actor: Actor, entity: str, ident: int) -> bool | 
         facility = session.get(Facility, rule.facility_id)
         return facility is not None and actor.covers(facility.division_code)
     return None
-
-
-def register() -> None:
-    """Let ``memorials.visibility`` answer for this package's entities (idempotent)."""
-    if _resolve not in visibility.EXTRA_RESOLVERS:
-        visibility.EXTRA_RESOLVERS.append(_resolve)

@@ -1,4 +1,8 @@
-"""The ``memorials`` command: init, demo, serve, import, export, map, user, …"""
+"""The core's commands: init, demo, serve, import, export, user, ….
+
+The ``memorials`` program itself is ``api.cli.app``: these commands plus
+the map and every domain package's own (``memorials.domains``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -23,8 +26,6 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from maps.facilities import facility_map, render_html
-from maps.tiles import tile_source
 from memorials import demo as demo_data
 from memorials import users as user_service
 from memorials.actors import SYSTEM
@@ -35,7 +36,6 @@ from memorials.errors import DomainError, ValidationProblem
 from memorials.exporting import export_facilities
 from memorials.facilities import FacilityQuery
 from memorials.importing import ImportReport, import_facilities, import_martyrs
-from memorials.mapdata import facility_markers
 from memorials.migrate import current_revision
 from memorials.permissions import Role
 from memorials.settings import Settings
@@ -43,13 +43,12 @@ from memorials.settings import Settings
 app = typer.Typer(help="烈士纪念设施管理系统 — memorial registry", no_args_is_help=True, add_completion=False)
 user_app = typer.Typer(help="Accounts: add, list, disable, reset-password.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
-PLUGIN_GROUP = "memorials.cli"
 console = Console()
 err = Console(stderr=True)
 
 
 @contextmanager
-def _session(write: bool = True) -> Iterator[Session]:
+def open_session(write: bool = True) -> Iterator[Session]:
     settings = Settings()
     engine = create_db_engine(settings.resolved_database_url())
     try:
@@ -60,7 +59,7 @@ def _session(write: bool = True) -> Iterator[Session]:
         engine.dispose()
 
 
-def _fail(message: str) -> None:
+def fail(message: str) -> None:
     err.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code=2)
 
@@ -84,7 +83,7 @@ def demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="only when the registry has no facility yet")] = False,
 ) -> None:
     """Load the demo district (红安县: real divisions, fictional facilities and martyrs) and its accounts."""
-    with _session() as session:
+    with open_session() as session:
         if if_empty and not demo_data.is_empty(session):
             console.print("registry not empty: demo not loaded")
             return
@@ -145,7 +144,7 @@ def import_(
     """Import facilities (longitude/latitude columns) or martyrs; bad rows are listed, good rows kept."""
     run = import_facilities if kind is ImportKind.facilities else import_martyrs
     try:
-        with _session() as session, Progress(
+        with open_session() as session, Progress(
             TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
             console=err, transient=True,
         ) as bar:
@@ -153,7 +152,7 @@ def import_(
             report = run(session=session, path=path, actor=SYSTEM,
                          progress=lambda done, total: bar.update(task, completed=done, total=total))
     except ValidationProblem as exc:
-        _fail(f"{exc.field}: {exc.reason}")
+        fail(f"{exc.field}: {exc.reason}")
         return
     _print_report(report)
     if report.rejected:
@@ -168,42 +167,14 @@ def export(
     """Export facilities as CSV, XLSX (ledger with Chinese headers) or GeoJSON."""
     try:
         query = FacilityQuery(division=prefix_of(normalize_code(division, field="division")) if division else None)
-        with _session(write=False) as session:
+        with open_session(write=False) as session:
             count = export_facilities(session=session, path=path, actor=SYSTEM, query=query)
     except DomainError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     console.print(f"{count} facilities written to {path}")
 
 
-@app.command("map")
-def map_(
-    path: Annotated[Path, typer.Argument(dir_okay=False, help="output HTML file")],
-    division: Annotated[Optional[str], typer.Option(help="division code (prefix)")] = None,
-    tiles: Annotated[Optional[str], typer.Option(help="osm, tianditu, gaode or none (default MEMORIALS_TILES)")] = None,
-) -> None:
-    """Write a standalone HTML map (every script inlined: opens offline)."""
-    settings = Settings()
-    try:
-        source = tile_source(tiles or settings.tiles, tianditu_key=settings.tianditu_key)
-        query = FacilityQuery(division=prefix_of(normalize_code(division, field="division")) if division else None)
-        with _session(write=False) as session:
-            markers = facility_markers(session=session, actor=SYSTEM, query=query, embed_names_up_to=None)
-    except (DomainError, ValueError) as exc:
-        _fail(str(exc))
-        return
-    fmap = facility_map(markers, tiles=source, facility_url=f"http://{settings.host}:{settings.port}/facilities/{{id}}")
-    path.write_text(render_html(fmap, inline_assets=True), encoding="utf-8")
-    console.print(f"{len(markers)} facilities drawn in {path}")
-
-
-def _load_plugins() -> None:
-    """Packages above the core (inspections, …) add their commands through entry points."""
-    for entry in entry_points(group=PLUGIN_GROUP):
-        entry.load()(app, _session)
-
-
-_load_plugins()
 
 
 @user_app.command("add")
@@ -218,12 +189,12 @@ def user_add(
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
-        with _session() as session:
+        with open_session() as session:
             user = user_service.create_user(session=session, username=username, password=password, role=role,
                                             jurisdiction=division, display_name=display_name)
             name = user.username
     except DomainError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     console.print(f"user {name} added")
 
@@ -231,7 +202,7 @@ def user_add(
 @user_app.command("list")
 def user_list() -> None:
     """List accounts."""
-    with _session(write=False) as session:
+    with open_session(write=False) as session:
         table = Table("username", "name", "role", "jurisdiction", "active", "locked until")
         for u in user_service.list_users(session=session):
             table.add_row(u.username, u.display_name, u.role, u.jurisdiction or "(nationwide)",
@@ -242,14 +213,14 @@ def user_list() -> None:
 def _require_user(session: Session, username: str):  # type: ignore[no-untyped-def]
     user = user_service.get_user(session=session, username=username)
     if user is None:
-        _fail(f"no user {username}")
+        fail(f"no user {username}")
     return user
 
 
 @user_app.command("disable")
 def user_disable(username: str) -> None:
     """Disable an account (it is kept, with its history) and end its sessions."""
-    with _session() as session:
+    with open_session() as session:
         user_service.set_active(session=session, user=_require_user(session, username), active=False)
     console.print(f"user {username} disabled")
 
@@ -257,7 +228,7 @@ def user_disable(username: str) -> None:
 @user_app.command("enable")
 def user_enable(username: str) -> None:
     """Enable a disabled account."""
-    with _session() as session:
+    with open_session() as session:
         user_service.set_active(session=session, user=_require_user(session, username), active=True)
     console.print(f"user {username} enabled")
 
@@ -271,9 +242,9 @@ def user_reset_password(
     if password is None:
         password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
     try:
-        with _session() as session:
+        with open_session() as session:
             user_service.set_password(session=session, user=_require_user(session, username), password=password)
     except DomainError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     console.print(f"password of {username} reset")

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from memorials import audit
+from memorials import audit, domains
 from memorials.actors import Actor
 from memorials.models import AuditEntry, Burial, Facility, Martyr, Relative, User
 from memorials.permissions import Permission, allowed
@@ -46,7 +46,7 @@ def entity_visible(*, session: Session, actor: Actor, entity: str, entity_id: st
         user = session.get(User, ident)
         return (user is not None and allowed(actor.role, Permission.users_manage)
                 and user.jurisdiction.startswith(actor.scope))
-    for resolver in EXTRA_RESOLVERS:
+    for resolver in domains.audit_resolvers():
         answer = resolver(session, actor, entity, ident)
         if answer is not None:
             return answer
@@ -64,8 +64,3 @@ def visible_audit_values(
                      action="read_contacts", old=None, new={"audit_entry": entry.id})
         return entry.old, entry.new
     return (masked_values(entry.old) if entry.old else None, masked_values(entry.new) if entry.new else None)
-
-
-# Packages above the core (inspections, cases) register how to find their
-# entities' jurisdiction: fn(session, actor, entity, id) -> bool | None.
-EXTRA_RESOLVERS: list[Any] = []

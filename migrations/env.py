@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 
-# Importing the model modules registers their tables on Base.metadata.
-import inspections.models  # noqa: F401
-import memorials.models  # noqa: F401
+import memorials.models  # noqa: F401  (registers the core's tables on Base.metadata)
+from memorials import domains
 from memorials.db import Base
+
+domains.import_models()  # and every domain package's
 
 config = context.config
 target_metadata = Base.metadata

@@ -12,8 +12,10 @@ from branca.element import Element
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api import mapdata
 from api.auth import SESSION_COOKIE, Public, RegistryReader, Requires
 from api.deps import IdPath, ReadSession
+from api.mapdata import facility_markers
 from api.routers.facilities import facility_query
 from api.signin import sign_in
 from api.templating import render
@@ -26,7 +28,6 @@ from maps.facilities import KIND_COLOURS, buried_text, facility_map, point_map, 
 from maps.tiles import TileSource, tile_source
 from memorials import audit as audit_service
 from memorials import facilities as facility_service
-from memorials import mapdata
 from memorials import martyrs as martyr_service
 from memorials import users as user_service
 from memorials.actors import Actor
@@ -34,7 +35,6 @@ from memorials.burials import list_burials
 from memorials.divisions import get_division
 from memorials.errors import NotFound, ValidationProblem
 from memorials.facilities import FacilityQuery
-from memorials.mapdata import facility_markers
 from memorials.permissions import Permission
 from memorials.relatives import list_relatives
 from memorials.visibility import entity_visible, visible_audit_values

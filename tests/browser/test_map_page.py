@@ -48,7 +48,7 @@ OPEN_FIRST_POPUP = """() => {
 @pytest.mark.parametrize("embedded", [True, False], ids=["names-embedded", "names-fetched"])
 def test_map_popup_names_the_martyrs_and_links_the_page(live_server, browser, monkeypatch, embedded):
     if not embedded:
-        monkeypatch.setattr("memorials.mapdata.EMBED_NAMES_UP_TO", 0)
+        monkeypatch.setattr("api.mapdata.EMBED_NAMES_UP_TO", 0)
     record = open_page(browser, viewport={"width": 1280, "height": 800})
     sign_in(record, live_server, live_server.add_user("viewer"))
     page = record.page

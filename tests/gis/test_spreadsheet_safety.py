@@ -17,8 +17,8 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from api.cli import app as cli
 from gis.tables import read_table, safe_cell, write_csv, write_xlsx
-from memorials.cli import app as cli
 from tests.factories import facility_body, inspection_json
 
 CST = timezone(timedelta(hours=8))

@@ -7,8 +7,8 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from api.cli import app as cli
 from inspections.compliance import month_index, months_per_cycle, period_of
-from memorials.cli import app as cli
 from tests.factories import DEMO_FACILITIES, inspection_json
 
 CST = timezone(timedelta(hours=8))

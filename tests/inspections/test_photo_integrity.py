@@ -21,11 +21,11 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from api.cli import app as cli
 from inspections import service
 from inspections.models import InspectionPhoto
 from inspections.photo_store import DiskPhotoStore, original_key, screen_key, thumb_key
 from inspections.photos import clean_filename
-from memorials.cli import app as cli
 from memorials.db import session_factory, transaction
 from tests.factories import PASSWORD, gps_jpeg, inspection_files, inspection_json
 

@@ -6,9 +6,9 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from api.cli import app
 from gis.tables import read_table, write_xlsx
 from memorials.actors import SYSTEM
-from memorials.cli import app
 from memorials.importing import import_facilities
 from tests.factories import DEMO_FACILITIES
 

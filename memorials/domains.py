@@ -1,0 +1,77 @@
+"""Domain packages plug in here: one declared description each.
+
+A domain package (``inspections``, and later ``repairs``, ``cases``,
+``commemoration``) describes itself once, in a ``DomainPackage`` named by
+an entry point of the group ``memorials.domains`` in ``pyproject.toml``::
+
+    [project.entry-points."memorials.domains"]
+    inspections = "inspections.domain:DOMAIN"
+
+The CLI shell, the web app, Alembic and the tests all find the packages
+through ``discover()``; the core never imports a package above it. Routers
+are named as ``"module:attribute"`` strings, so that neither the core nor
+the domain package imports ``api``: the app imports them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from memorials.actors import Actor
+
+ENTRY_POINT_GROUP = "memorials.domains"
+
+AuditResolver = Callable[[Session, Actor, str, int], "bool | None"]
+"""May this actor see entity ``(name, id)``? None when the entity is not this package's."""
+
+CliRegistrar = Callable[[Any], None]
+"""Adds the package's commands to the Typer app (they open sessions with ``memorials.cli.open_session``)."""
+
+
+@dataclass(frozen=True)
+class DomainPackage:
+    name: str
+    label: str
+    """What the package is about, in Chinese (巡查, 修缮, …)."""
+    models: tuple[str, ...] = ()
+    """Modules whose import registers the package's tables on ``Base.metadata``."""
+    cli: CliRegistrar | None = None
+    audit_resolver: AuditResolver | None = None
+    routers: tuple[str, ...] = field(default_factory=tuple)
+    """``"module:attribute"`` of each FastAPI router (API and pages) the app mounts."""
+
+
+@cache
+def discover() -> tuple[DomainPackage, ...]:
+    """Every installed domain package, in name order."""
+    found = []
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        package = entry.load()
+        if not isinstance(package, DomainPackage):
+            raise TypeError(f"entry point {entry.name} = {entry.value} is not a DomainPackage")
+        found.append(package)
+    return tuple(sorted(found, key=lambda p: p.name))
+
+
+def import_models() -> None:
+    """Register every domain package's tables on ``Base.metadata`` (Alembic, tests)."""
+    for package in discover():
+        for module in package.models:
+            importlib.import_module(module)
+
+
+def audit_resolvers() -> list[AuditResolver]:
+    return [p.audit_resolver for p in discover() if p.audit_resolver is not None]
+
+
+def load_object(path: str) -> Any:
+    """The object at ``"module:attribute"``."""
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
