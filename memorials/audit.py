@@ -63,6 +63,31 @@ def record(
     return entry
 
 
+class Changes:
+    """An audited update, written once for every service.
+
+    Take the snapshot before changing ``obj``; ``record`` afterwards writes
+    one entry with the old and new values of the fields that changed
+    (action ``status`` when only the status changed, else ``update``), and
+    nothing when nothing changed.
+    """
+
+    def __init__(self, obj: object, fields: Iterable[str]) -> None:
+        self.obj = obj
+        self.fields = tuple(fields)
+        self.before = snapshot(obj, self.fields)
+
+    def record(self, *, session: Session, actor: Actor, entity: str, status_field: str = "status") -> AuditEntry | None:
+        after = snapshot(self.obj, self.fields)
+        changed = {k: v for k, v in self.before.items() if after[k] != v}
+        if not changed:
+            return None
+        session.flush()
+        action = "status" if set(changed) == {status_field} else "update"
+        return record(session=session, actor=actor, entity=entity, entity_id=self.obj.id,  # type: ignore[attr-defined]
+                      action=action, old=changed, new={k: after[k] for k in changed})
+
+
 def history(*, session: Session, entity: str, entity_id: object, limit: int = 200, offset: int = 0) -> list[AuditEntry]:
     stmt = (
         select(AuditEntry)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Row, Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,9 +20,10 @@ from gis.geodesy import BBox
 from memorials import audit
 from memorials.actors import Actor
 from memorials.divisions import require_division, within
-from memorials.errors import Conflict, NotFound, ValidationProblem
+from memorials.errors import Conflict, ValidationProblem
 from memorials.models import Burial, Facility, Martyr
 from memorials.schemas import FacilityCreate, FacilityUpdate
+from memorials.scoping import get_or_404, in_scope
 from memorials.spatial import spatial_index
 from memorials.text import like_escape, query_key, search_key, to_simplified
 
@@ -74,10 +75,6 @@ def _check_code_free(session: Session, code: str, *, exclude_id: int | None = No
         raise Conflict(f"code: a facility with registry code {code} already exists")
 
 
-def _in_scope(actor: Actor) -> ColumnElement[bool]:
-    return within(Facility.division_code, actor.scope) if actor.scope else Facility.id.is_not(None)
-
-
 def create_facility(*, session: Session, data: FacilityCreate, actor: Actor) -> Facility:
     division = require_division(session=session, code=data.division_code)
     if not actor.covers(division.code):
@@ -118,7 +115,7 @@ def update_facility(*, session: Session, facility: Facility, data: FacilityUpdat
                  "custodian_person", "patrol_interval_days", "description"):
         if name in given and given[name] is None:
             raise ValidationProblem(name, "cannot be empty")
-    before = audit.snapshot(facility, AUDITED_FIELDS)
+    changes = audit.Changes(facility, AUDITED_FIELDS)
 
     if "longitude" in given or "latitude" in given:
         lon = given.pop("longitude", None)
@@ -143,27 +140,18 @@ def update_facility(*, session: Session, facility: Facility, data: FacilityUpdat
         if name == "name":
             facility.name_key = search_key(value)
         setattr(facility, name, value.value if hasattr(value, "value") else value)
-    after = audit.snapshot(facility, AUDITED_FIELDS)
-    changes_old = {k: v for k, v in before.items() if after[k] != v}
-    if changes_old:
-        session.flush()
-        action = "status" if set(changes_old) == {"status"} else "update"
-        audit.record(session=session, actor=actor, entity="facility", entity_id=facility.id, action=action,
-                     old=changes_old, new={k: after[k] for k in changes_old})
+    changes.record(session=session, actor=actor, entity="facility")
     return facility
 
 
 def get_facility(*, session: Session, facility_id: int, actor: Actor) -> Facility:
     """The facility, or ``NotFound`` when it does not exist or lies outside the actor's jurisdiction."""
-    facility = session.get(Facility, facility_id)
-    if facility is None or not actor.covers(facility.division_code):
-        raise NotFound("facility", facility_id)
-    return facility
+    return get_or_404(session, Facility, facility_id, actor, entity="facility")
 
 
 def _filtered(stmt: Select, query: FacilityQuery, session: Session, actor: Actor) -> Select:
     index = spatial_index(session)
-    stmt = stmt.where(_in_scope(actor))
+    stmt = stmt.where(in_scope(Facility.division_code, actor))
     if query.division:
         stmt = stmt.where(within(Facility.division_code, query.division))
     if query.kinds:
@@ -249,7 +237,7 @@ def facility_counts(*, session: Session, actor: Actor, division: str | None = No
     out: dict[str, dict[str, int]] = {}
     for name, column in (("kind", Facility.kind), ("protection_level", Facility.protection_level),
                          ("status", Facility.status)):
-        stmt = select(column, func.count(Facility.id)).where(_in_scope(actor)).group_by(column)
+        stmt = select(column, func.count(Facility.id)).where(in_scope(Facility.division_code, actor)).group_by(column)
         if division:
             stmt = stmt.where(within(Facility.division_code, division))
         out[name] = {k: n for k, n in session.execute(stmt)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -10,10 +10,11 @@ from memorials import audit
 from memorials.actors import Actor
 from memorials.dates import may_precede
 from memorials.divisions import require_division, within
-from memorials.errors import Conflict, NotFound, ValidationProblem
+from memorials.errors import Conflict, ValidationProblem
 from memorials.hometowns import resolve_hometown
 from memorials.models import Burial, Facility, Martyr
 from memorials.schemas import MartyrCreate, MartyrUpdate
+from memorials.scoping import get_or_404, in_scope
 from memorials.text import like_escape, query_key, search_key
 
 AUDITED_FIELDS = (
@@ -22,10 +23,6 @@ AUDITED_FIELDS = (
     "division_code",
 )
 REQUIRED = ("name", "gender")
-
-
-def _in_scope(actor: Actor) -> ColumnElement[bool]:
-    return within(Martyr.division_code, actor.scope) if actor.scope else Martyr.id.is_not(None)
 
 
 def _check_dates(birth: str | None, death: str | None) -> None:
@@ -85,7 +82,7 @@ def update_martyr(*, session: Session, martyr: Martyr, data: MartyrUpdate, actor
                             "name_variants", "division_code"):
         if name in given and given[name] is None:
             raise ValidationProblem(name, "cannot be empty")
-    before = audit.snapshot(martyr, AUDITED_FIELDS)
+    changes = audit.Changes(martyr, AUDITED_FIELDS)
     birth = given.get("birth_date", martyr.birth_date)
     death = given.get("death_date", martyr.death_date)
     _check_dates(birth, death)
@@ -101,20 +98,12 @@ def update_martyr(*, session: Session, martyr: Martyr, data: MartyrUpdate, actor
         setattr(martyr, name, value.value if hasattr(value, "value") else value)
     martyr.name_variants = [v for v in martyr.name_variants if v != martyr.name]
     martyr.name_key = search_key(martyr.name, *martyr.name_variants)
-    after = audit.snapshot(martyr, AUDITED_FIELDS)
-    changed = {k: v for k, v in before.items() if after[k] != v}
-    if changed:
-        session.flush()
-        audit.record(session=session, actor=actor, entity="martyr", entity_id=martyr.id, action="update",
-                     old=changed, new={k: after[k] for k in changed})
+    changes.record(session=session, actor=actor, entity="martyr")
     return martyr
 
 
 def get_martyr(*, session: Session, martyr_id: int, actor: Actor) -> Martyr:
-    martyr = session.get(Martyr, martyr_id)
-    if martyr is None or not actor.covers(martyr.division_code):
-        raise NotFound("martyr", martyr_id)
-    return martyr
+    return get_or_404(session, Martyr, martyr_id, actor, entity="martyr")
 
 
 def list_martyrs(
@@ -128,7 +117,7 @@ def list_martyrs(
     offset: int = 0,
 ) -> tuple[list[Martyr], int]:
     """Martyrs matching ``q`` in any script (张德胜 finds 張德勝), within a division or facility."""
-    conditions = [_in_scope(actor)]
+    conditions = [in_scope(Martyr.division_code, actor)]
     if division:
         conditions.append(within(Martyr.division_code, division))
     if q:
