@@ -21,7 +21,7 @@ from memorials import audit
 from memorials.actors import Actor
 from memorials.divisions import require_division, within
 from memorials.errors import Conflict, ValidationProblem
-from memorials.models import Burial, Facility, Martyr
+from memorials.models import Burial, Division, Facility, Martyr
 from memorials.schemas import FacilityCreate, FacilityUpdate
 from memorials.scoping import get_or_404, in_scope
 from memorials.spatial import spatial_index
@@ -58,8 +58,16 @@ def _point(lon: float, lat: float, crs: str) -> tuple[float, float]:
 
 
 def _next_code(session: Session, division_code: str) -> str:
+    """The county's next registry code (``421122-0045``), gap-free under concurrency.
+
+    Creations in one county take turns on the county's division row
+    (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite writers are serialised
+    already), so two planners creating facilities at once never draw the
+    same number; a creation that rolls back leaves no gap.
+    """
     county = division_code[:6]
     prefix = f"{county}-"
+    session.execute(select(Division.code).where(Division.code.in_({county, division_code})).with_for_update())
     last = session.scalar(
         select(func.max(Facility.code)).where(Facility.code.like(f"{prefix}%"), func.length(Facility.code) == 11)
     )
