@@ -16,7 +16,7 @@ from api.routers import docs, facilities, martyrs, pages, system
 from api.security import SecurityHeaders, tile_origins
 from api.signin import install as install_sign_in
 from api.static import vendor_mounts
-from inspections.photo_store import DiskPhotoStore
+from evidence.store import DiskPhotoStore
 from maps.tiles import tile_source
 from memorials import domains
 from memorials.bootstrap import prepare_database

@@ -1,12 +1,12 @@
 """Photo ingest: ours against a naive Pillow pipeline and against libvips.
 
 Every pipeline does the same job on the same 12-megapixel phone-like JPEGs:
-SHA-256 of the bytes, EXIF facts (time, GPS) through ``inspections.exif``,
+SHA-256 of the bytes, EXIF facts (time, GPS) through ``evidence.exif``,
 a 1600 px screen image and a 320 px thumbnail (orientation applied, no
 metadata, quality 82), and the three files written into a fresh durable
 ``DiskPhotoStore``. Only how the pixels are produced differs:
 
-* ours — ``inspections.photos.ingest``;
+* ours — ``evidence.photos.ingest``;
 * naive Pillow — full decode, ``ImageOps.exif_transpose`` on the full image,
   LANCZOS resize of the full image to each size;
 * pyvips — ``thumbnail_buffer`` to the screen size (one shrink-on-load decode,
@@ -36,12 +36,12 @@ from PIL import Image, ImageDraw, ImageOps
 from PIL.ExifTags import GPS, IFD, Base
 from PIL.TiffImagePlugin import IFDRational
 
-from inspections.exif import read_exif
-from inspections.photo_store import DiskPhotoStore, original_key, screen_key, thumb_key
-from inspections.photos import (
+from evidence.exif import read_exif
+from evidence.photos import (
     JPEG_QUALITY,
     ingest,
 )
+from evidence.store import DiskPhotoStore, original_key, screen_key, thumb_key
 
 TITLE = "Photo ingest (12 MP JPEG → original + 1600 px + 320 px)"
 SCREEN_PX, THUMB_PX = 1600, 320
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> str:
               for seed in range(args.count)]
     generated = time.perf_counter() - started
     pipelines: dict[str, Callable[[bytes, DiskPhotoStore], None]] = {
-        "ours (inspections.photos.ingest)": ours,
+        "ours (evidence.photos.ingest)": ours,
         "naive Pillow": naive_pillow,
         "pyvips thumbnail_buffer": pyvips_thumbnail,
     }

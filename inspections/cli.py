@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from evidence.store import DiskPhotoStore
 from inspections.ledger import write_patrol_ledger
-from inspections.photo_store import DiskPhotoStore
 from inspections.schemas import check_period
 from inspections.service import check_photo_store
 from memorials.actors import SYSTEM

@@ -19,8 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from evidence.location import Verification
 from inspections.checklist import DefectCategory, Grade, Level, Severity
-from inspections.verification import Verification
 from memorials.db import Base, one_of
 from memorials.models import Facility, utcnow
 
@@ -86,7 +86,7 @@ class InspectionPhoto(Base):
     distance_m: Mapped[float | None] = mapped_column(Float)
     """From the photo's GPS position to the facility."""
     verification: Mapped[str] = mapped_column(String(10))
-    """``verified``, ``far``, ``no_gps``, or ``reused`` (proof already used: see :mod:`inspections.verification`)."""
+    """``verified``, ``far``, ``no_gps``, or ``reused`` (proof already used: see :mod:`evidence.location`)."""
     device_longitude: Mapped[float | None] = mapped_column(Float)
     device_latitude: Mapped[float | None] = mapped_column(Float)
     """The phone's own position when the photo was taken (WGS84), as the page sent it."""

@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
+from evidence.location import EarlierUse, Thresholds, phone_position, prove
+from evidence.photos import PhotoFacts, PhotoRejected, clean_filename, ingest, read_facts
+from evidence.store import PhotoStore, StoredFile, original_key, screen_key, thumb_key
 from inspections.checklist import DEADLINE_DAYS, ITEMS, default_severity
 from inspections.defects import defect_out
 from inspections.models import Defect, Inspection, InspectionPhoto
-from inspections.photo_store import PhotoStore, StoredFile, original_key, screen_key, thumb_key
-from inspections.photos import PhotoFacts, PhotoRejected, clean_filename, ingest, read_facts
 from inspections.schemas import GpsOut, InspectionIn, InspectionOut, PhotoOut, PhotoUrls
-from inspections.verification import EarlierUse, Thresholds, phone_position, prove
 from memorials import audit
 from memorials.actors import Actor
 from memorials.divisions import scoped, within

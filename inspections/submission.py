@@ -25,11 +25,11 @@ from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from evidence.location import Thresholds
+from evidence.store import PhotoStore
 from inspections import service
-from inspections.photo_store import PhotoStore
 from inspections.schemas import InspectionIn, PhotoUrls
 from inspections.service import PhotoLimits, Upload
-from inspections.verification import Thresholds
 from memorials import idempotency
 from memorials.actors import Actor
 from memorials.idempotency import Replay, StoredAnswer

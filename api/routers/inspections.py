@@ -15,13 +15,14 @@ from starlette.background import BackgroundTask
 from api.auth import Requires
 from api.deps import IdPath, IdQuery, Offset, ReadSession, WriteSession, query_problem
 from api.idempotency import IdempotencyDep
+from evidence.location import Thresholds
+from evidence.store import original_key, parse_sha256, screen_key, thumb_key
 from inspections import compliance as compliance_service
 from inspections import defects as defect_service
 from inspections import intervals as interval_service
 from inspections import service
 from inspections.checklist import Level
 from inspections.ledger import write_patrol_ledger
-from inspections.photo_store import original_key, parse_sha256, screen_key, thumb_key
 from inspections.schemas import (
     ComplianceOut,
     DefectOut,
@@ -35,7 +36,6 @@ from inspections.schemas import (
 )
 from inspections.service import LOCAL_TZ, InspectionQuery, PhotoLimits, Upload
 from inspections.submission import Context, submit
-from inspections.verification import Thresholds
 from memorials.actors import Actor
 from memorials.divisions import normalize_code, prefix_of
 from memorials.errors import NotFound, ValidationProblem

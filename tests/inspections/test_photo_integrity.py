@@ -22,10 +22,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.cli import app as cli
+from evidence.photos import clean_filename
+from evidence.store import DiskPhotoStore, original_key, screen_key, thumb_key
 from inspections import service
 from inspections.models import InspectionPhoto
-from inspections.photo_store import DiskPhotoStore, original_key, screen_key, thumb_key
-from inspections.photos import clean_filename
 from memorials.db import session_factory, transaction
 from tests.factories import PASSWORD, gps_jpeg, inspection_files, inspection_json
 

@@ -18,15 +18,15 @@ from PIL import Image, ImageChops, ImageOps, ImageStat, JpegImagePlugin
 from PIL.ExifTags import GPS, IFD, Base
 from PIL.TiffImagePlugin import IFDRational
 
-from inspections.exif import read_exif
-from inspections.photo_store import DiskPhotoStore, original_key, screen_key, thumb_key
-from inspections.photos import (
+from evidence.exif import read_exif
+from evidence.photos import (
     CORRUPT,
     NOT_AN_IMAGE,
     PhotoRejected,
     ingest,
     read_facts,
 )
+from evidence.store import DiskPhotoStore, original_key, screen_key, thumb_key
 from tests import photo_samples as samples
 from tests.photo_samples import MARKER, exif_block, heic, jpeg, png
 

@@ -1,12 +1,12 @@
 """Patrol photos: check an upload, read its proof, keep it, make display sizes.
 
 An inspector's photos prove that he stood at the grave: their EXIF time and
-GPS are read here (:mod:`inspections.exif`) for the inspection service to
+GPS are read here (:mod:`evidence.exif`) for the inspection service to
 compare with the facility. :func:`read_facts` refuses anything that is not a
 sound JPEG, PNG or HEIC, judged by content, never by file name. :func:`ingest`
 also keeps the original byte for byte under its SHA-256 and writes screen and
 thumbnail JPEGs without metadata: published images must not reveal positions.
-Storage is :mod:`inspections.photo_store`.
+Storage is :mod:`evidence.store`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageFile, JpegImagePlugin, PngImagePlugin
 
-from inspections.exif import read_exif
-from inspections.photo_store import PhotoStore, original_key, screen_key, thumb_key
+from evidence.exif import read_exif
+from evidence.store import PhotoStore, original_key, screen_key, thumb_key
 
 MAX_FILENAME = 200  # the column's length
 NOT_AN_IMAGE = "not an image (content is not JPEG, PNG or HEIC)"
