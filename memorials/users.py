@@ -64,7 +64,7 @@ def check_password_strength(password: str, *, username: str = "") -> None:
     >>> check_password_strength("12345678")
     Traceback (most recent call last):
     ...
-    memorials.errors.ValidationProblem: password: 至少使用两类字符（字母、数字、符号）
+    memorials.errors.ValidationProblem: password: use at least two kinds of characters (letters, digits, symbols)
     """
     if len(password) < MIN_PASSWORD:
         raise ValidationProblem("password", f"must be at least {MIN_PASSWORD} characters")
