@@ -85,12 +85,12 @@ def _injected(page) -> list[str]:  # type: ignore[no-untyped-def]
     return found
 
 
-HOVER_OUR_MARKER = """(fid) => {
+SHOW_OUR_MARKER = """(fid) => new Promise((resolve) => {
     const groups = Object.values(window).filter(v => v instanceof L.MarkerClusterGroup);
     const layer = groups[0].getLayers().find(l => l.options.facilityId === fid);
-    const show = () => { layer.openTooltip(); layer.openPopup(); };
-    if (layer._map) { show(); } else { groups[0].zoomToShowLayer(layer, show); }
-}"""
+    window.__ours = layer;
+    if (layer._map) { resolve(true); } else { groups[0].zoomToShowLayer(layer, () => resolve(true)); }
+})"""
 
 
 def test_no_registry_text_runs_as_script_on_any_page(live_server, browser):
@@ -112,10 +112,14 @@ def test_no_registry_text_runs_as_script_on_any_page(live_server, browser):
     page.goto(f"{live_server.url}/map/frame")
     page.wait_for_function("() => window.L && Object.values(window).some("
                            "v => v instanceof L.MarkerClusterGroup && v.getLayers().length > 0)")
-    page.evaluate(HOVER_OUR_MARKER, fid)
+    page.evaluate(SHOW_OUR_MARKER, fid)
+    page.wait_for_function("() => window.__ours._map")
+    page.evaluate("() => window.__ours.openTooltip()")
     tooltip = page.locator(".leaflet-tooltip")
     tooltip.wait_for()
     assert "onerror" in tooltip.inner_text()  # shown as text, not run
+    assert _injected(page) == []
+    page.evaluate("() => window.__ours.openPopup()")
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert "红安XSS0" in popup.inner_text()
