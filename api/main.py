@@ -16,7 +16,7 @@ from api.routers import docs, facilities, martyrs, pages, system
 from api.security import SecurityHeaders, tile_origins
 from api.signin import install as install_sign_in
 from api.static import vendor_mounts
-from evidence.store import DiskPhotoStore
+from evidence.store import store_for
 from maps.tiles import tile_source
 from memorials import domains
 from memorials.bootstrap import prepare_database
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.read_sessions = session_factory(engine)
     app.state.write_sessions = session_factory(engine, write=True)
-    app.state.photo_store = DiskPhotoStore(settings.resolved_photo_dir())
+    app.state.evidence_store = store_for(settings)
     install_sign_in(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, image_sources=tile_origins(_tile_urls(settings)))

@@ -4,7 +4,7 @@ Every pipeline does the same job on the same 12-megapixel phone-like JPEGs:
 SHA-256 of the bytes, EXIF facts (time, GPS) through ``evidence.exif``,
 a 1600 px screen image and a 320 px thumbnail (orientation applied, no
 metadata, quality 82), and the three files written into a fresh durable
-``DiskPhotoStore``. Only how the pixels are produced differs:
+``DiskStore``. Only how the pixels are produced differs:
 
 * ours — ``evidence.photos.ingest``;
 * naive Pillow — full decode, ``ImageOps.exif_transpose`` on the full image,
@@ -37,11 +37,8 @@ from PIL.ExifTags import GPS, IFD, Base
 from PIL.TiffImagePlugin import IFDRational
 
 from evidence.exif import read_exif
-from evidence.photos import (
-    JPEG_QUALITY,
-    ingest,
-)
-from evidence.store import DiskPhotoStore, original_key, screen_key, thumb_key
+from evidence.photos import JPEG_QUALITY, DisplaySizes, ingest
+from evidence.store import DiskStore, original_key, screen_key, thumb_key
 
 TITLE = "Photo ingest (12 MP JPEG → original + 1600 px + 320 px)"
 SCREEN_PX, THUMB_PX = 1600, 320
@@ -61,7 +58,7 @@ def run(args: argparse.Namespace) -> str:
     photos = [make_photo(seed, ORIENTATIONS[seed % len(ORIENTATIONS)])
               for seed in range(args.count)]
     generated = time.perf_counter() - started
-    pipelines: dict[str, Callable[[bytes, DiskPhotoStore], None]] = {
+    pipelines: dict[str, Callable[[bytes, DiskStore], None]] = {
         "ours (evidence.photos.ingest)": ours,
         "naive Pillow": naive_pillow,
         "pyvips thumbnail_buffer": pyvips_thumbnail,
@@ -69,10 +66,10 @@ def run(args: argparse.Namespace) -> str:
     seconds: dict[str, list[float]] = {name: [] for name in pipelines}
     with tempfile.TemporaryDirectory(prefix="photo-bench-") as scratch:
         for name, pipeline in pipelines.items():  # warm up: imports, thread pools
-            pipeline(photos[0], DiskPhotoStore(Path(scratch) / "warmup" / name[:5]))
+            pipeline(photos[0], DiskStore(Path(scratch) / "warmup" / name[:5]))
         for round_no in range(args.rounds):
             for name, pipeline in pipelines.items():  # interleaved: same machine state
-                store = DiskPhotoStore(Path(scratch) / f"{round_no}-{name[:5]}")
+                store = DiskStore(Path(scratch) / f"{round_no}-{name[:5]}")
                 begin = time.perf_counter()
                 for data in photos:
                     pipeline(data, store)
@@ -87,7 +84,7 @@ def run(args: argparse.Namespace) -> str:
     lines = [
         f"{args.count} photos of 4000×3000 px ({mean_mb:.1f} MB each on average, orientations "
         f"{', '.join(map(str, ORIENTATIONS))} in turn), best of {args.rounds} rounds; "
-        f"files written to a durable `DiskPhotoStore` (fsync). Generating the photos took "
+        f"files written to a durable `DiskStore` (fsync). Generating the photos took "
         f"{generated:.0f} s.",
         "",
         f"Libraries: Pillow {version('pillow')}, pyvips {version('pyvips')} "
@@ -111,12 +108,12 @@ def run(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def ours(data: bytes, store: DiskPhotoStore) -> None:
+def ours(data: bytes, store: DiskStore) -> None:
     ingest(data, store=store, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS,
-           thumb_px=THUMB_PX, screen_px=SCREEN_PX, default_tz=SHANGHAI)
+           sizes=DisplaySizes(SCREEN_PX, THUMB_PX), default_tz=SHANGHAI)
 
 
-def naive_pillow(data: bytes, store: DiskPhotoStore) -> None:
+def naive_pillow(data: bytes, store: DiskStore) -> None:
     digest = hashlib.sha256(data).hexdigest()
     image = Image.open(io.BytesIO(data))
     image.load()
@@ -129,7 +126,7 @@ def naive_pillow(data: bytes, store: DiskPhotoStore) -> None:
     store.put(thumb_key(digest), _pillow_jpeg(thumb))
 
 
-def pyvips_thumbnail(data: bytes, store: DiskPhotoStore) -> None:
+def pyvips_thumbnail(data: bytes, store: DiskStore) -> None:
     import pyvips
 
     digest = hashlib.sha256(data).hexdigest()

@@ -1,5 +1,7 @@
-"""Does a photo prove the inspector stood at the grave?
+"""Location proof: does a photo prove that whoever took it stood at the facility?
 
+An inspector's patrol photos prove his visit; a proxy visitor's photos of a
+grave, or a repair's before and after photos, can prove theirs the same way.
 A photo is ``verified`` when its EXIF GPS position lies within the radius
 (default 200 m) of the facility, ``far`` beyond it, ``no_gps`` without a
 position. Phone browsers often strip GPS from uploads, so the page also
@@ -7,10 +9,11 @@ sends the phone's own position at capture time; it is kept beside the
 photo's, and a large gap between the two (default 500 m) is flagged: one of
 them is wrong, and a reviewer should look.
 
-A photo proves one visit only. One already used for an inspection of the
-same facility (the same bytes, or the same EXIF capture time: a copy
-re-encoded or resized by a messaging app) or sent twice in one submission
-is ``reused``, whatever its position says, and is not counted as verified.
+A photo proves one visit only. One already used as proof by the same
+owner type at the same facility (the same bytes, or the same EXIF capture
+time: a copy re-encoded or resized by a messaging app; the owner finds
+those, see :class:`EarlierUse`) or sent twice in one submission is
+``reused``, whatever its position says, and is not counted as verified.
 Within one submission only the bytes count: a burst of photos can share
 their second.
 
@@ -46,7 +49,7 @@ class PhotoProof:
 
 
 class Verification(StrEnum):
-    """What a photo proves about where the inspector stood."""
+    """What a photo proves about where its taker stood."""
 
     verified = "verified"
     far = "far"

@@ -1,10 +1,12 @@
-"""Where photo bytes live: keys, the small store interface, the disk store.
+"""Where evidence bytes live: keys, the small store interface, the disk store.
 
-Originals are kept byte for byte under their SHA-256; derived JPEGs beside
-them. Callers use ``PhotoStore`` and never branch on the backend (disk
-today; an S3-compatible store is the same methods). Content is shared
-between inspections, so a failed request never deletes any: unreferenced
-files are collected later, after a grace period (``memorials fsck``).
+Originals (photos and documents) are kept byte for byte under their SHA-256;
+a photo's display JPEGs beside them. Callers use :class:`Store` and never
+branch on the backend: the disk today, an S3-compatible bucket later with
+the same methods (``open``, ``url``, ``exists``, ``put``; for ``memorials
+fsck`` also ``files`` and ``discard_stale``) and no filesystem path.
+Content is shared between owners, so a failed request never deletes any:
+unreferenced files are collected later, after a grace period.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
+
+from memorials.settings import Settings
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
@@ -29,7 +33,7 @@ def parse_sha256(value: str) -> str | None:
 
 
 def original_key(sha256: str) -> str:
-    """Key of the original bytes, any format: no extension, the bytes decide."""
+    """Key of the original bytes, photo or document: no extension, the bytes decide."""
     return f"original/{sha256}"
 
 
@@ -48,7 +52,7 @@ class StoredFile:
     """One file in the store as garbage collection sees it.
 
     ``sha256`` is ``None`` for what an interrupted ``put`` left behind (a
-    crash or ``kill -9`` mid-write); such a file is never a photo.
+    crash or ``kill -9`` mid-write); such a file is never evidence.
     """
 
     key: str
@@ -57,8 +61,8 @@ class StoredFile:
     size: int
 
 
-class PhotoStore(Protocol):
-    """Where photo bytes live; callers never branch on the backend (disk, S3).
+class Store(Protocol):
+    """Where evidence bytes live; callers never branch on the backend (disk, S3).
 
     Keys come from :func:`original_key`, :func:`thumb_key`, :func:`screen_key`.
     What a key holds never changes, so ``put`` is idempotent; it must also be
@@ -71,9 +75,20 @@ class PhotoStore(Protocol):
     now, so a request that finds old content already there keeps it alive.
     """
 
+    @property
+    def location(self) -> str:
+        """Where the store is, for people: a folder, a bucket."""
+        ...
+
     def put(self, key: str, data: bytes) -> None: ...
 
-    def get(self, key: str) -> bytes: ...
+    def open(self, key: str) -> BinaryIO:
+        """The bytes under ``key``, to read and close; ``KeyError`` when there are none."""
+        ...
+
+    def url(self, key: str) -> str | None:
+        """A URL a client may fetch ``key`` from directly (a presigned S3 URL), or ``None``: send the bytes."""
+        ...
 
     def exists(self, key: str) -> bool: ...
 
@@ -81,10 +96,8 @@ class PhotoStore(Protocol):
         """Whether ``key`` holds bytes; if so they count as written now (collection spares them)."""
         ...
 
-    def path(self, key: str) -> Path | None: ...
-
     def files(self) -> Iterator[StoredFile]:
-        """Everything in the store, photos and leftovers of interrupted writes."""
+        """Everything in the store, evidence and leftovers of interrupted writes."""
         ...
 
     def discard_stale(self, key: str, *, before: datetime) -> bool:
@@ -92,13 +105,18 @@ class PhotoStore(Protocol):
         ...
 
 
-class DiskPhotoStore:
-    """Photos on the local disk, sharded by the first two hex digits of the hash.
+def store_for(settings: Settings) -> Store:
+    """The store the settings name: files under ``photo_dir`` (an S3-compatible store would be chosen here)."""
+    return DiskStore(settings.resolved_photo_dir())
+
+
+class DiskStore:
+    """Evidence on the local disk, sharded by the first two hex digits of the hash.
 
     ``original/abcd…`` lives at ``<root>/original/ab/abcd…``: 256 folders per
-    kind keep listings short at hundreds of thousands of photos. A file is
+    kind keep listings short at hundreds of thousands of files. A file is
     written to a temporary file beside its target, flushed to the device and
-    renamed into place, so a crash or a reader never sees half a photo, and
+    renamed into place, so a crash or a reader never sees half a file, and
     two writers of the same hash never mix their bytes. A file's modification
     time is when a request last wrote or found it: collection goes by it.
 
@@ -108,7 +126,7 @@ class DiskPhotoStore:
         Folder of the store; created when needed.
     durable : bool
         Flush file and folder to the device before ``put`` returns (default):
-        photos are evidence that committed database rows point to.
+        evidence that committed database rows point to.
     """
 
     _KEY = re.compile(r"(original|thumb|screen)/([0-9a-f]{64})(\.jpg)?")
@@ -120,12 +138,16 @@ class DiskPhotoStore:
         self.root = Path(root)
         self.durable = durable
 
+    @property
+    def location(self) -> str:
+        return str(self.root)
+
     def _file(self, key: str) -> Path:
         match = self._KEY.fullmatch(key)
         if match is None:
             partial = self._PARTIAL.fullmatch(key)
             if partial is None:
-                raise KeyError(f"not a photo store key: {key!r}")
+                raise KeyError(f"not a key of the evidence store: {key!r}")
             return self.root.joinpath(*partial.groups())
         kind, digest, extension = match.groups()
         return self.root / kind / digest[:2] / f"{digest}{extension or ''}"
@@ -159,12 +181,16 @@ class DiskPhotoStore:
             finally:
                 os.close(handle)
 
-    def get(self, key: str) -> bytes:
-        """The bytes under ``key``; ``KeyError`` when there are none."""
+    def open(self, key: str) -> BinaryIO:
+        """The file under ``key``, open for reading; ``KeyError`` when there is none."""
         try:
-            return self._file(key).read_bytes()
+            return self._file(key).open("rb")
         except FileNotFoundError:
             raise KeyError(key) from None
+
+    def url(self, key: str) -> str | None:
+        """Always ``None``: the app sends the disk store's files itself."""
+        return None
 
     def exists(self, key: str) -> bool:
         """Whether ``key`` holds bytes."""
@@ -179,7 +205,7 @@ class DiskPhotoStore:
         return True
 
     def path(self, key: str) -> Path | None:
-        """Local file of ``key`` for a web server to send; ``None`` when absent."""
+        """Local file of ``key``, ``None`` when absent: for tools and tests of this store, not part of ``Store``."""
         target = self._file(key)
         return target if target.is_file() else None
 

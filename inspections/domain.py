@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from inspections.cli import register
-from inspections.visibility import resolve
+from inspections.models import OWNER_TYPE
+from inspections.visibility import photo_owners, resolve
 from memorials.domains import DomainPackage
 
 DOMAIN = DomainPackage(
@@ -13,4 +14,5 @@ DOMAIN = DomainPackage(
     cli=register,
     audit_resolver=resolve,
     routers=("api.routers.inspections:router", "api.routers.inspection_pages:router"),
+    attachment_owners={OWNER_TYPE: photo_owners},
 )

@@ -1,4 +1,4 @@
-"""Tables of patrols: inspections, their photos, defects, interval rules."""
+"""Tables of patrols: inspections, defects, interval rules (photos are ``evidence`` attachments)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,18 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
-from evidence.location import Verification
+from evidence.models import Attachment
 from inspections.checklist import DefectCategory, Grade, Level, Severity
 from memorials.db import Base, one_of
 from memorials.models import Facility, utcnow
+
+OWNER_TYPE = "inspection"
+"""How an inspection's photos name their owner (``evidence.models.Attachment.owner_type``)."""
 
 
 class Inspection(Base):
@@ -61,40 +65,11 @@ class Inspection(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     facility: Mapped[Facility] = relationship(lazy="joined", innerjoin=True)
-    photos: Mapped[list[InspectionPhoto]] = relationship(back_populates="inspection", order_by="InspectionPhoto.position")
-
-
-class InspectionPhoto(Base):
-    """A photo of an inspection and what it proves about where and when."""
-
-    __tablename__ = "inspection_photos"
-    __table_args__ = (CheckConstraint(one_of("verification", Verification), name="verification"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
-    position: Mapped[int] = mapped_column(Integer)
-    """Order within the inspection."""
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    filename: Mapped[str] = mapped_column(String(200), default="")
-    format: Mapped[str] = mapped_column(String(10))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    taken_at: Mapped[datetime | None] = mapped_column()
-    gps_longitude: Mapped[float | None] = mapped_column(Float)
-    gps_latitude: Mapped[float | None] = mapped_column(Float)
-    distance_m: Mapped[float | None] = mapped_column(Float)
-    """From the photo's GPS position to the facility."""
-    verification: Mapped[str] = mapped_column(String(10))
-    """``verified``, ``far``, ``no_gps``, or ``reused`` (proof already used: see :mod:`evidence.location`)."""
-    device_longitude: Mapped[float | None] = mapped_column(Float)
-    device_latitude: Mapped[float | None] = mapped_column(Float)
-    """The phone's own position when the photo was taken (WGS84), as the page sent it."""
-    device_gap_m: Mapped[float | None] = mapped_column(Float)
-    """Between the photo's GPS and the phone's position; large gaps are flagged."""
-    gap_flagged: Mapped[bool] = mapped_column(default=False)
-
-    inspection: Mapped[Inspection] = relationship(back_populates="photos")
+    photos: Mapped[list[Attachment]] = relationship(
+        primaryjoin=lambda: and_(foreign(Attachment.owner_id) == Inspection.id,
+                                 Attachment.owner_type == OWNER_TYPE),
+        order_by=lambda: Attachment.position, viewonly=True)
+    """Its photos, in order, with what each proves (``evidence`` attachments of owner type ``inspection``)."""
 
 
 class Defect(Base):

@@ -1,30 +1,31 @@
 """Filing inspections, and finding them and their defects.
 
-An inspection, its photos and the defects it opens or closes are written in
-one transaction: all of it or none. Photo bytes go to the store before the
-transaction (they are content-addressed, so a retry finds them there) and
-stay there if it fails: the same bytes may belong to another submission
-whose transaction has not committed yet. :func:`check_photo_store` finds the
-files no row references, and removes them once older than a grace period.
+An inspection, its photos' attachment rows and the defects it opens or
+closes are written in one transaction: all of it or none. Photo bytes go to
+the store before the transaction (:mod:`evidence.uploads`: content-addressed,
+so a retry finds them there) and stay there if it fails: the same bytes may
+belong to another submission whose transaction has not committed yet;
+``memorials fsck`` collects what no row references after a grace period.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from evidence.location import EarlierUse, Thresholds, phone_position, prove
-from evidence.photos import PhotoFacts, PhotoRejected, clean_filename, ingest, read_facts
-from evidence.store import PhotoStore, StoredFile, original_key, screen_key, thumb_key
+from evidence.location import EarlierUse, Thresholds, Verification, phone_position, prove
+from evidence.models import Attachment
+from evidence.photos import PhotoFacts
+from evidence.service import attach
+from evidence.uploads import Accepted
 from inspections.checklist import DEADLINE_DAYS, ITEMS, default_severity
 from inspections.defects import defect_out
-from inspections.models import Defect, Inspection, InspectionPhoto
+from inspections.models import OWNER_TYPE, Defect, Inspection
 from inspections.schemas import GpsOut, InspectionIn, InspectionOut, PhotoOut, PhotoUrls
 from memorials import audit
 from memorials.actors import Actor
@@ -36,76 +37,6 @@ from memorials.models import Facility
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CLOCK_SKEW = timedelta(minutes=10)
 FILING_STATUSES = ("in_use", "under_repair")
-
-
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    data: bytes
-
-
-@dataclass(frozen=True)
-class PhotoLimits:
-    max_bytes: int
-    max_pixels: int
-    max_count: int
-
-
-@dataclass(frozen=True)
-class StoredPhotos:
-    """One entry per upload, in order; an upload sent twice has the same facts twice."""
-
-    facts: list[PhotoFacts]
-    filenames: list[str]
-
-
-def _photo_problem(index: int, upload: Upload, reason: str) -> ValidationProblem:
-    name = clean_filename(upload.filename) if upload.filename else f"photo {index + 1}"
-    return ValidationProblem(f"photos[{index}]", f"{name}: {reason}")
-
-
-def check_photos(uploads: Sequence[Upload], limits: PhotoLimits) -> None:
-    """Refuse the whole submission if any photo is bad, before anything is stored."""
-    if len(uploads) > limits.max_count:
-        raise ValidationProblem("photos", f"at most {limits.max_count} photos per inspection")
-    checked: set[bytes] = set()
-    for index, upload in enumerate(uploads):
-        if upload.data in checked:
-            continue
-        try:
-            read_facts(upload.data, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
-        except PhotoRejected as exc:
-            raise _photo_problem(index, upload, exc.reason) from None
-        checked.add(upload.data)
-
-
-def store_photos(uploads: Sequence[Upload], *, store: PhotoStore, limits: PhotoLimits) -> StoredPhotos:
-    """Keep the originals and make display sizes, once per distinct photo.
-
-    Nothing is removed if this or a later step fails: what is stored may
-    already be another submission's (see the module docstring).
-    """
-    done: dict[bytes, PhotoFacts] = {}
-    result = StoredPhotos(facts=[], filenames=[])
-    for index, upload in enumerate(uploads):
-        facts = done.get(upload.data)
-        if facts is None:
-            try:
-                facts = ingest(upload.data, store=store, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
-            except PhotoRejected as exc:
-                raise _photo_problem(index, upload, exc.reason) from None
-            done[upload.data] = facts
-        result.facts.append(facts)
-        result.filenames.append(clean_filename(upload.filename))
-    return result
-
-
-def _keys(sha256: str) -> tuple[str, str, str]:
-    return original_key(sha256), screen_key(sha256), thumb_key(sha256)
-
-
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _local_month(moment: datetime) -> str:
@@ -142,7 +73,7 @@ def file_inspection(
     session: Session,
     actor: Actor,
     data: InspectionIn,
-    photos: StoredPhotos,
+    photos: Sequence[Accepted],
     thresholds: Thresholds,
     idempotency_key: str | None = None,
     now: datetime | None = None,
@@ -157,12 +88,12 @@ def file_inspection(
         raise ValidationProblem("facility_id", f"{facility.name} is {facility.status}: it is no longer patrolled")
     performed_at = _performed_at(data, now)
     period = _period(data, performed_at)
-    if len(data.photos) > len(photos.facts):
-        raise ValidationProblem("photos", f"metadata for {len(data.photos)} photos but {len(photos.facts)} sent")
+    if len(data.photos) > len(photos):
+        raise ValidationProblem("photos", f"metadata for {len(data.photos)} photos but {len(photos)} sent")
     stood = (phone_position(data.position.longitude, data.position.latitude, data.position.crs, field="position")
              if data.position else None)
     site = (facility.longitude, facility.latitude)
-    earlier = _earlier_use(session, facility_id=facility.id, photos=photos.facts)
+    earlier = _earlier_use(session, facility_id=facility.id, photos=photos)
     inspection = Inspection(
         facility_id=facility.id,
         division_code=facility.division_code,
@@ -183,26 +114,20 @@ def file_inspection(
     )
     session.add(inspection)
     session.flush()
-    verified = 0
-    for index, facts in enumerate(photos.facts):
+    proofs = []
+    for index, photo in enumerate(photos):
         meta = data.photos[index] if index < len(data.photos) else None
         device = stood
         if meta is not None and meta.position is not None:
             device = phone_position(meta.position.longitude, meta.position.latitude, meta.position.crs,
                                     field=f"photos[{index}].position")
-        proof = prove(facility=site, gps=facts.gps, device=device, thresholds=thresholds,
-                      reused=earlier.claim(facts.sha256, facts.taken_at))
-        verified += proof.verification == "verified"
-        session.add(InspectionPhoto(
-            inspection_id=inspection.id, position=index, sha256=facts.sha256, filename=photos.filenames[index],
-            format=facts.format, size_bytes=facts.size_bytes, width=facts.width, height=facts.height,
-            taken_at=facts.taken_at, gps_longitude=facts.gps[0] if facts.gps else None,
-            gps_latitude=facts.gps[1] if facts.gps else None, distance_m=proof.distance_m,
-            verification=proof.verification, device_longitude=device[0] if device else None,
-            device_latitude=device[1] if device else None, device_gap_m=proof.device_gap_m,
-            gap_flagged=proof.gap_flagged,
-        ))
-    inspection.photo_count = len(photos.facts)
+        taken_at = photo.facts.taken_at if isinstance(photo.facts, PhotoFacts) else None
+        gps = photo.facts.gps if isinstance(photo.facts, PhotoFacts) else None
+        proofs.append(prove(facility=site, gps=gps, device=device, thresholds=thresholds,
+                            reused=earlier.claim(photo.sha256, taken_at)))
+    attach(session=session, owner_type=OWNER_TYPE, owner_id=inspection.id, accepted=photos, proofs=proofs)
+    verified = sum(proof.verification == Verification.verified for proof in proofs)
+    inspection.photo_count = len(photos)
     inspection.verified_count = verified
     _open_defects(session, actor, facility, inspection, data)
     _resolve_defects(session, actor, facility, inspection, data.resolves)
@@ -214,7 +139,7 @@ def file_inspection(
     return inspection
 
 
-def _earlier_use(session: Session, *, facility_id: int, photos: Sequence[PhotoFacts]) -> EarlierUse:
+def _earlier_use(session: Session, *, facility_id: int, photos: Sequence[Accepted]) -> EarlierUse:
     """Which of these photos (by bytes or by capture time) already served an inspection of the facility.
 
     The facility's row is locked first (PostgreSQL; SQLite writers are serial
@@ -225,12 +150,12 @@ def _earlier_use(session: Session, *, facility_id: int, photos: Sequence[PhotoFa
     if not photos:
         return used
     session.execute(select(Facility.id).where(Facility.id == facility_id).with_for_update())
-    times = {p.taken_at for p in photos if p.taken_at is not None}
-    same = InspectionPhoto.sha256.in_({p.sha256 for p in photos})
-    stmt = (select(InspectionPhoto.sha256, InspectionPhoto.taken_at)
-            .join(Inspection, InspectionPhoto.inspection_id == Inspection.id)
+    times = {p.facts.taken_at for p in photos if isinstance(p.facts, PhotoFacts) and p.facts.taken_at is not None}
+    same = Attachment.sha256.in_({p.sha256 for p in photos})
+    stmt = (select(Attachment.sha256, Attachment.taken_at)
+            .join(Inspection, and_(Attachment.owner_type == OWNER_TYPE, Attachment.owner_id == Inspection.id))
             .where(Inspection.facility_id == facility_id,
-                   or_(same, InspectionPhoto.taken_at.in_(times)) if times else same))
+                   or_(same, Attachment.taken_at.in_(times)) if times else same))
     for sha256, taken_at in session.execute(stmt):
         used.hashes.add(sha256)
         if taken_at is not None:
@@ -323,54 +248,6 @@ def list_inspections(
     return list(session.scalars(stmt)), total
 
 
-def photo_visible(*, session: Session, actor: Actor, sha256: str) -> bool:
-    """Whether the actor may see a photo: it belongs to an inspection in their jurisdiction."""
-    stmt = (select(Inspection.id).join(InspectionPhoto, InspectionPhoto.inspection_id == Inspection.id)
-            .where(InspectionPhoto.sha256 == sha256, scoped(Inspection.division_code, actor.scope)).limit(1))
-    return session.scalar(stmt) is not None
-
-
-def photo_mime(*, session: Session, sha256: str) -> str:
-    fmt = session.scalar(select(InspectionPhoto.format).where(InspectionPhoto.sha256 == sha256).limit(1))
-    return {"JPEG": "image/jpeg", "PNG": "image/png", "HEIF": "image/heic"}.get(fmt or "", "application/octet-stream")
-
-
-@dataclass(frozen=True)
-class PhotoStoreCheck:
-    """What ``memorials fsck`` found: files no row references, rows whose files are gone."""
-
-    files: int
-    referenced: int
-    orphans: list[StoredFile]
-    missing: dict[str, list[str]]
-    """SHA-256 of a photo rows point to → the keys the store lacks."""
-    removed: list[StoredFile]
-
-
-def check_photo_store(*, session: Session, store: PhotoStore, remove_before: datetime | None = None
-                      ) -> PhotoStoreCheck:
-    """Compare the store with the photo rows; remove orphans last written before ``remove_before``.
-
-    The store is listed before the rows are read. A file that a submission
-    still in flight is about to reference was written or freshened by it
-    moments ago, so it is younger than any sensible grace period and stays;
-    :meth:`PhotoStore.discard_stale` checks its age again as it removes it.
-    """
-    files = list(store.files())
-    referenced = set(session.scalars(select(InspectionPhoto.sha256).distinct()))
-    present = {f.key for f in files}
-    orphans = sorted((f for f in files if f.sha256 not in referenced), key=lambda f: f.key)
-    missing: dict[str, list[str]] = {}
-    for sha256 in sorted(referenced):
-        lacking = [k for k in _keys(sha256) if k not in present and not store.exists(k)]  # exists: written since
-        if lacking:
-            missing[sha256] = lacking
-    removed = ([f for f in orphans if f.modified < remove_before and store.discard_stale(f.key, before=remove_before)]
-               if remove_before is not None else [])
-    return PhotoStoreCheck(files=len(files), referenced=len(referenced), orphans=orphans, missing=missing,
-                           removed=removed)
-
-
 # Shapes ---------------------------------------------------------------------
 
 
@@ -391,10 +268,10 @@ def inspection_out(
         PhotoOut(
             sha256=p.sha256, filename=p.filename, taken_at=p.taken_at,
             gps=GpsOut(longitude=p.gps_longitude, latitude=p.gps_latitude) if p.gps_longitude is not None else None,
-            distance_m=p.distance_m, verification=p.verification,  # type: ignore[arg-type]
+            distance_m=p.distance_m, verification=p.verification or Verification.no_gps,  # type: ignore[arg-type]
             device_position=(GpsOut(longitude=p.device_longitude, latitude=p.device_latitude)
                              if p.device_longitude is not None else None),
-            device_gap_m=p.device_gap_m, gap_flagged=p.gap_flagged, width=p.width, height=p.height,
+            device_gap_m=p.device_gap_m, gap_flagged=p.gap_flagged, width=p.width or 0, height=p.height or 0,
             urls=urls(p.sha256),
         )
         for p in inspection.photos

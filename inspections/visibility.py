@@ -1,11 +1,13 @@
-"""How the audit trail finds the jurisdiction of inspections, defects and rules (``DOMAIN.audit_resolver``)."""
+"""Who sees what of the patrols: the audit trail's resolver (``DOMAIN.audit_resolver``) and the photos' owner scope."""
 
 from __future__ import annotations
 
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from inspections.models import Defect, Inspection, IntervalRule
 from memorials.actors import Actor
+from memorials.divisions import scoped
 from memorials.models import Facility
 
 
@@ -25,3 +27,8 @@ def resolve(session: Session, actor: Actor, entity: str, ident: int) -> bool | N
         facility = session.get(Facility, rule.facility_id)
         return facility is not None and actor.covers(facility.division_code)
     return None
+
+
+def photo_owners(actor: Actor) -> Select[tuple[int]]:
+    """Inspections whose photos the actor may see: those in their jurisdiction (``DOMAIN.attachment_owners``)."""
+    return select(Inspection.id).where(scoped(Inspection.division_code, actor.scope))

@@ -7,8 +7,11 @@ an entry point of the group ``memorials.domains`` in ``pyproject.toml``::
     [project.entry-points."memorials.domains"]
     inspections = "inspections.domain:DOMAIN"
 
-The CLI shell, the web app, Alembic and the tests all find the packages
-through ``discover()``; the core never imports a package above it. Routers
+``evidence`` (photos and documents for every domain) registers the same
+way for its table, its command and its router, though it is the layer below
+the domains; the domains register there the owner types of their
+attachments. The CLI shell, the web app, Alembic and the tests all find
+the packages through ``discover()``; the core never imports a package above it. Routers
 are named as ``"module:attribute"`` strings, so that neither the core nor
 the domain package imports ``api``: the app imports them.
 """
@@ -16,12 +19,13 @@ the domain package imports ``api``: the app imports them.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from memorials.actors import Actor
@@ -30,6 +34,9 @@ ENTRY_POINT_GROUP = "memorials.domains"
 
 AuditResolver = Callable[[Session, Actor, str, int], "bool | None"]
 """May this actor see entity ``(name, id)``? None when the entity is not this package's."""
+
+OwnerScope = Callable[[Actor], "Select[tuple[int]]"]
+"""The ids of one owner type's rows whose attachments this actor may see (jurisdiction, and role if need be)."""
 
 CliRegistrar = Callable[[Any], None]
 """Adds the package's commands to the Typer app (they open sessions with ``memorials.cli.open_session``)."""
@@ -46,6 +53,8 @@ class DomainPackage:
     audit_resolver: AuditResolver | None = None
     routers: tuple[str, ...] = field(default_factory=tuple)
     """``"module:attribute"`` of each FastAPI router (API and pages) the app mounts."""
+    attachment_owners: Mapping[str, OwnerScope] = field(default_factory=dict, hash=False)
+    """Owner types this package attaches photos and documents to (``evidence``), with who may see them."""
 
 
 @cache
@@ -69,6 +78,17 @@ def import_models() -> None:
 
 def audit_resolvers() -> list[AuditResolver]:
     return [p.audit_resolver for p in discover() if p.audit_resolver is not None]
+
+
+def attachment_owners() -> dict[str, OwnerScope]:
+    """Every registered owner type of attachments, with its scope; a type claimed twice is an error."""
+    owners: dict[str, OwnerScope] = {}
+    for package in discover():
+        for owner_type, scope in package.attachment_owners.items():
+            if owner_type in owners:
+                raise TypeError(f"attachment owner type {owner_type!r} is registered twice ({package.name})")
+            owners[owner_type] = scope
+    return owners
 
 
 def load_object(path: str) -> Any:

@@ -37,6 +37,8 @@ class Permission(StrEnum):
     relatives_edit = "relatives.edit"
     inspections_read = "inspections.read"
     inspections_file = "inspections.file"
+    evidence_read = "evidence.read"
+    """Ask for a photo or document; whether you see it is its owner's rule (jurisdiction, …)."""
     defects_manage = "defects.manage"
     cases_run = "cases.run"
     events_run = "events.run"
@@ -55,6 +57,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.relatives_edit: frozenset({R.admin, R.case_officer}),
     Permission.inspections_read: _ALL,
     Permission.inspections_file: frozenset({R.admin, R.inspector}),
+    Permission.evidence_read: _ALL,
     Permission.defects_manage: frozenset({R.admin, R.inspector, R.planner}),
     Permission.cases_run: frozenset({R.admin, R.case_officer}),
     Permission.events_run: frozenset({R.admin, R.organizer}),

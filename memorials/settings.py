@@ -43,9 +43,11 @@ class Settings(BaseSettings):
     """Threads that run request handlers; each database pool is sized to match."""
 
     photo_dir: Path | None = None
-    """Where photo originals and derived sizes live; default ``<data_dir>/photos``."""
+    """Where photos (originals and display sizes) and documents live; default ``<data_dir>/photos``."""
     max_photo_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     max_photo_pixels: int = Field(default=60_000_000, ge=1_000_000)
+    max_document_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)
+    """Largest PDF document accepted (signed consents, approval scans)."""
     max_request_bytes: int = Field(default=160 * 1024 * 1024, ge=1024)
     max_photos_per_inspection: int = Field(default=12, ge=1)
     photo_verify_radius_m: float = Field(default=200.0, gt=0)

@@ -1,4 +1,4 @@
-"""/api/v1/inspections, defects, compliance, interval rules, photos and the patrol ledger."""
+"""/api/v1/inspections, defects, compliance, interval rules and the patrol ledger (photos: ``api.routers.evidence``)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from starlette.background import BackgroundTask
 from api.auth import Requires
 from api.deps import IdPath, IdQuery, Offset, ReadSession, WriteSession, query_problem
 from api.idempotency import IdempotencyDep
+from api.routers.evidence import photo_url
 from evidence.location import Thresholds
-from evidence.store import original_key, parse_sha256, screen_key, thumb_key
+from evidence.uploads import Limits, Upload
 from inspections import compliance as compliance_service
 from inspections import defects as defect_service
 from inspections import intervals as interval_service
@@ -34,11 +35,11 @@ from inspections.schemas import (
     PhotoUrls,
     check_period,
 )
-from inspections.service import LOCAL_TZ, InspectionQuery, PhotoLimits, Upload
+from inspections.service import LOCAL_TZ, InspectionQuery
 from inspections.submission import Context, submit
 from memorials.actors import Actor
 from memorials.divisions import normalize_code, prefix_of
-from memorials.errors import NotFound, ValidationProblem
+from memorials.errors import ValidationProblem
 from memorials.permissions import Permission
 from memorials.schemas import Page
 
@@ -48,12 +49,11 @@ Filer = Annotated[Actor, Requires(Permission.inspections_file)]
 Reader = Annotated[Actor, Requires(Permission.inspections_read)]
 DefectManager = Annotated[Actor, Requires(Permission.defects_manage)]
 RuleEditor = Annotated[Actor, Requires(Permission.registry_edit)]
-PhotoSize = Literal["original", "thumb", "screen"]
 
 
 def photo_urls(sha256: str) -> PhotoUrls:
-    base = f"/api/v1/photos/{sha256}"
-    return PhotoUrls(original=f"{base}/original", thumb=f"{base}/thumb", screen=f"{base}/screen")
+    return PhotoUrls(original=photo_url(sha256, "original"), thumb=photo_url(sha256, "thumb"),
+                     screen=photo_url(sha256, "screen"))
 
 
 def _today() -> date:
@@ -82,19 +82,11 @@ def _context(request: Request) -> Context:
     state = request.app.state
     settings = state.settings
     return Context(
-        read_sessions=state.read_sessions, write_sessions=state.write_sessions, store=state.photo_store,
-        limits=PhotoLimits(settings.max_photo_bytes, settings.max_photo_pixels, settings.max_photos_per_inspection),
+        read_sessions=state.read_sessions, write_sessions=state.write_sessions, store=state.evidence_store,
+        limits=Limits.of(settings), max_photos=settings.max_photos_per_inspection,
         thresholds=Thresholds(settings.photo_verify_radius_m, settings.position_gap_flag_m),
         urls=photo_urls, today=_today,
     )
-
-
-def _read_upload(index: int, upload: UploadFile, max_bytes: int) -> Upload:
-    data = upload.file.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ValidationProblem(f"photos[{index}]", f"{upload.filename or 'photo'}: file is larger than "
-                                                    f"{max_bytes // (1 << 20)} MB")
-    return Upload(filename=upload.filename or "", data=data)
 
 
 @router.post("/api/v1/inspections", status_code=201, response_model=InspectionOut)
@@ -122,7 +114,8 @@ def file_inspection(
     settings = request.app.state.settings
     if len(photos) > settings.max_photos_per_inspection:
         raise ValidationProblem("photos", f"at most {settings.max_photos_per_inspection} photos per inspection")
-    uploads = [_read_upload(i, p, settings.max_photo_bytes) for i, p in enumerate(photos)]
+    uploads = [Upload.read(p.file, filename=p.filename or "", max_bytes=settings.max_photo_bytes, field=f"photos[{i}]")
+               for i, p in enumerate(photos)]
     answer = submit(ctx=_context(request), actor=actor, data=data, raw_json=raw, uploads=uploads, key=idem.key,
                     method=request.method, path=request.url.path)
     return Response(answer.body, status_code=answer.status_code, media_type="application/json")
@@ -154,24 +147,6 @@ def list_inspections(
 def get_inspection(inspection_id: IdPath, session: ReadSession, actor: Reader) -> InspectionOut:
     inspection = service.get_inspection(session=session, inspection_id=inspection_id, actor=actor)
     return service.inspection_out(session=session, inspection=inspection, urls=photo_urls, today=_today())
-
-
-@router.get("/api/v1/photos/{sha256}/{size}", response_class=FileResponse)
-def get_photo(request: Request, sha256: str, size: PhotoSize, session: ReadSession, actor: Reader) -> Response:
-    """A photo of an inspection in your jurisdiction: the original, or a display size without GPS.
-
-    The hash may be written in either case; anything that is not a SHA-256 is simply not found.
-    """
-    digest = parse_sha256(sha256)
-    if digest is None or not service.photo_visible(session=session, actor=actor, sha256=digest):
-        raise NotFound("photo", sha256)
-    store = request.app.state.photo_store
-    key = {"original": original_key, "thumb": thumb_key, "screen": screen_key}[size](digest)
-    path = store.path(key)
-    if path is None:
-        raise NotFound("photo", sha256)
-    media = "image/jpeg" if size != "original" else service.photo_mime(session=session, sha256=digest)
-    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.get("/api/v1/defects", response_model=Page[DefectOut], tags=["defects"])

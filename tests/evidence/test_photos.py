@@ -1,4 +1,4 @@
-"""Patrol photos: validation, EXIF facts, storage and derived sizes, on real files."""
+"""Photos: validation, EXIF facts, storage and display sizes, on real files."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from evidence.photos import (
     ingest,
     read_facts,
 )
-from evidence.store import DiskPhotoStore, original_key, screen_key, thumb_key
+from evidence.store import DiskStore, original_key, screen_key, thumb_key
 from tests import photo_samples as samples
 from tests.photo_samples import MARKER, exif_block, heic, jpeg, png
 
@@ -40,13 +40,18 @@ def facts(data: bytes, **kwargs):
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> DiskPhotoStore:
-    return DiskPhotoStore(tmp_path / "photos")
+def store(tmp_path: Path) -> DiskStore:
+    return DiskStore(tmp_path / "photos")
 
 
-def derived(store: DiskPhotoStore, sha256: str) -> tuple[Image.Image, Image.Image]:
-    thumb = Image.open(io.BytesIO(store.get(thumb_key(sha256))))
-    screen = Image.open(io.BytesIO(store.get(screen_key(sha256))))
+def read(store: DiskStore, key: str) -> bytes:
+    with store.open(key) as file:
+        return file.read()
+
+
+def derived(store: DiskStore, sha256: str) -> tuple[Image.Image, Image.Image]:
+    thumb = Image.open(io.BytesIO(read(store, thumb_key(sha256))))
+    screen = Image.open(io.BytesIO(read(store, screen_key(sha256))))
     return thumb, screen
 
 
@@ -209,7 +214,7 @@ def test_other_image_formats_are_refused() -> None:
 
 
 @pytest.mark.parametrize("cut", [0.5, 0.9])
-def test_truncated_jpeg_is_refused_and_nothing_is_stored(cut: float, store: DiskPhotoStore) -> None:
+def test_truncated_jpeg_is_refused_and_nothing_is_stored(cut: float, store: DiskStore) -> None:
     data = jpeg(1200, 900, exif=exif_block(lat=NANJING[1], lon=NANJING[0]))
     truncated = data[: int(len(data) * cut)]
     with pytest.raises(PhotoRejected) as caught:
@@ -245,7 +250,7 @@ def test_file_larger_than_the_limit_is_refused() -> None:
     ],
 )
 def test_decompression_bomb_is_refused_from_its_header(make, side: int,
-                                                       store: DiskPhotoStore) -> None:
+                                                       store: DiskStore) -> None:
     data = make(side, side)
     assert len(data) < 1000  # small on disk, huge in memory
     pixels = side * side
@@ -273,18 +278,18 @@ def test_our_pixel_limit_replaces_pillows_process_wide_one() -> None:
 # --- keeping the photo and its display sizes ----------------------------------
 
 
-def test_ingest_keeps_the_original_byte_for_byte_and_makes_two_sizes(store: DiskPhotoStore) -> None:
+def test_ingest_keeps_the_original_byte_for_byte_and_makes_two_sizes(store: DiskStore) -> None:
     data = jpeg(4000, 3000, exif=exif_block(lat=NANJING[1], lon=NANJING[0],
                                             original="2026:04:04 09:30:00"))
     result = ingest(data, store=store, **LIMITS)
     assert result == facts(data)
-    assert store.get(original_key(result.sha256)) == data
+    assert read(store, original_key(result.sha256)) == data
     thumb, screen = derived(store, result.sha256)
     assert screen.size == (1600, 1200) and thumb.size == (320, 240)
     assert is_red(screen.getpixel((10, 10))) and not is_red(screen.getpixel((1590, 10)))
 
 
-def test_orientation_6_gives_portrait_derived_images(store: DiskPhotoStore) -> None:
+def test_orientation_6_gives_portrait_derived_images(store: DiskStore) -> None:
     data = jpeg(400, 300, exif=exif_block(orientation=6))
     result = ingest(data, store=store, **LIMITS)
     assert (result.width, result.height) == (300, 400)
@@ -293,12 +298,12 @@ def test_orientation_6_gives_portrait_derived_images(store: DiskPhotoStore) -> N
     assert screen.size == (300, 400)  # smaller than the screen size: not enlarged
     # Orientation 6 means "turn 90° clockwise": the stored top-left corner ends top-right.
     assert is_red(thumb.getpixel((235, 5))) and not is_red(thumb.getpixel((5, 5)))
-    assert store.get(original_key(result.sha256)) == data  # the original keeps its tag
+    assert read(store, original_key(result.sha256)) == data  # the original keeps its tag
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_orientation_matches_pillows_exif_transpose(orientation: int,
-                                                          store: DiskPhotoStore) -> None:
+                                                          store: DiskStore) -> None:
     data = jpeg(400, 300, exif=exif_block(orientation=orientation))
     result = ingest(data, store=store, **LIMITS)
     _, screen = derived(store, result.sha256)
@@ -308,7 +313,7 @@ def test_every_orientation_matches_pillows_exif_transpose(orientation: int,
     assert max(difference.mean) < 4  # JPEG noise only; a wrongly turned image differs by ~50
 
 
-def test_derived_images_carry_no_exif_gps_or_xmp(store: DiskPhotoStore) -> None:
+def test_derived_images_carry_no_exif_gps_or_xmp(store: DiskStore) -> None:
     xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
            b'22-rdf-syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" '
            b'exif:GPSLatitude="31,58.48N"/></rdf:RDF></x:xmpmeta>')
@@ -316,11 +321,11 @@ def test_derived_images_carry_no_exif_gps_or_xmp(store: DiskPhotoStore) -> None:
     result = ingest(data, store=store, **LIMITS)
     assert result.gps is not None
     for key in (thumb_key(result.sha256), screen_key(result.sha256)):
-        assert_no_metadata(store.get(key))
-    assert b"GPSLatitude" in store.get(original_key(result.sha256))
+        assert_no_metadata(read(store, key))
+    assert b"GPSLatitude" in read(store, original_key(result.sha256))
 
 
-def test_same_photo_twice_is_stored_once_and_not_redone(store: DiskPhotoStore) -> None:
+def test_same_photo_twice_is_stored_once_and_not_redone(store: DiskStore) -> None:
     data = jpeg(1200, 900, exif=exif_block(lat=NANJING[1], lon=NANJING[0]))
     first = ingest(data, store=store, **LIMITS)
     files = sorted(p for p in store.root.rglob("*") if p.is_file())
@@ -332,7 +337,7 @@ def test_same_photo_twice_is_stored_once_and_not_redone(store: DiskPhotoStore) -
     assert len(files) == 3
 
 
-def test_missing_original_is_restored_when_derived_files_exist(store: DiskPhotoStore) -> None:
+def test_missing_original_is_restored_when_derived_files_exist(store: DiskStore) -> None:
     data = jpeg(800, 600)
     result = ingest(data, store=store, **LIMITS)
     original = store.path(original_key(result.sha256))
@@ -342,7 +347,7 @@ def test_missing_original_is_restored_when_derived_files_exist(store: DiskPhotoS
 
 
 @pytest.mark.parametrize("mode", ["L", "CMYK"])
-def test_grey_and_cmyk_jpegs_give_rgb_display_images(mode: str, store: DiskPhotoStore) -> None:
+def test_grey_and_cmyk_jpegs_give_rgb_display_images(mode: str, store: DiskStore) -> None:
     buffer = io.BytesIO()
     samples.picture(2400, 1800).convert(mode).save(buffer, "JPEG", quality=90)
     result = ingest(buffer.getvalue(), store=store, **LIMITS)
@@ -350,20 +355,20 @@ def test_grey_and_cmyk_jpegs_give_rgb_display_images(mode: str, store: DiskPhoto
     assert (thumb.mode, screen.mode, screen.size) == ("RGB", "RGB", (1600, 1200))
 
 
-def test_concurrent_uploads_share_the_store_safely(store: DiskPhotoStore) -> None:
+def test_concurrent_uploads_share_the_store_safely(store: DiskStore) -> None:
     photos = [jpeg(1800 + 10 * i, 1200, exif=exif_block(orientation=6)) for i in range(6)]
     with ThreadPoolExecutor(4) as uploads:
         results = list(uploads.map(lambda data: ingest(data, store=store, **LIMITS), photos * 2))
     assert len({r.sha256 for r in results}) == 6
     for i, (data, result) in enumerate(zip(photos, results, strict=False)):
-        assert store.get(original_key(result.sha256)) == data
+        assert read(store, original_key(result.sha256)) == data
         thumb, _ = derived(store, result.sha256)
         assert thumb.height == 320
         assert thumb.width == pytest.approx(320 * 1200 / (1800 + 10 * i), abs=1)
     assert not [p for p in store.root.rglob(".incoming-*")]
 
 
-def test_png_with_transparency_is_flattened_on_white(store: DiskPhotoStore) -> None:
+def test_png_with_transparency_is_flattened_on_white(store: DiskStore) -> None:
     image = Image.new("RGBA", (300, 200), (0, 0, 0, 0))
     image.paste((*MARKER, 255), (0, 0, 50, 50))
     buffer = io.BytesIO()
@@ -375,7 +380,7 @@ def test_png_with_transparency_is_flattened_on_white(store: DiskPhotoStore) -> N
 
 
 def test_heic_orientation_belongs_to_libheif_and_is_not_applied_again(
-    store: DiskPhotoStore,
+    store: DiskStore,
 ) -> None:
     # pillow-heif writes EXIF orientation 6 here without an irot box; HEIF
     # readers (libheif, Apple) follow irot/imir and ignore the EXIF tag.
@@ -385,13 +390,13 @@ def test_heic_orientation_belongs_to_libheif_and_is_not_applied_again(
     assert (result.width, result.height) == (400, 300) == screen.size
     assert thumb.size == (320, 240) and is_red(thumb.getpixel((5, 5)))
     for key in (thumb_key(result.sha256), screen_key(result.sha256)):
-        assert_no_metadata(store.get(key))
+        assert_no_metadata(read(store, key))
 
 
 # --- the disk store -----------------------------------------------------------
 
 
-def test_disk_store_shards_by_hash_and_writes_atomically(store: DiskPhotoStore) -> None:
+def test_disk_store_shards_by_hash_and_writes_atomically(store: DiskStore) -> None:
     digest = hashlib.sha256(b"photo").hexdigest()
     assert not store.exists(original_key(digest)) and store.path(original_key(digest)) is None
     store.put(original_key(digest), b"photo")
@@ -399,15 +404,15 @@ def test_disk_store_shards_by_hash_and_writes_atomically(store: DiskPhotoStore) 
     path = store.path(original_key(digest))
     assert path == store.root / "original" / digest[:2] / digest
     assert store.path(thumb_key(digest)) == store.root / "thumb" / digest[:2] / f"{digest}.jpg"
-    assert store.get(original_key(digest)) == b"photo"
+    assert read(store, original_key(digest)) == b"photo"
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
     store.put(original_key(digest), b"photo")  # idempotent
     assert [p.name for p in path.parent.iterdir()] == [digest]  # no temporary files left
 
 
-def test_disk_store_refuses_keys_outside_its_layout(store: DiskPhotoStore) -> None:
+def test_disk_store_refuses_keys_outside_its_layout(store: DiskStore) -> None:
     with pytest.raises(KeyError):
-        store.get(original_key("0" * 64))
+        read(store, original_key("0" * 64))
     for key in ("original/../../etc/passwd", "original/abc", "other/" + "0" * 64, "/etc/passwd"):
         with pytest.raises(KeyError):
             store.put(key, b"x")
@@ -502,7 +507,7 @@ def test_real_200_megapixel_phone_photo_is_refused_before_decoding() -> None:
     ids=lambda p: p.device,
 )
 def test_real_photos_are_ingested_upright_without_metadata(photo: samples.RealPhoto,
-                                                           store: DiskPhotoStore) -> None:
+                                                           store: DiskStore) -> None:
     data = real(photo)
     result = ingest(data, store=store, **LIMITS)
     thumb, screen = derived(store, result.sha256)
@@ -511,5 +516,5 @@ def test_real_photos_are_ingested_upright_without_metadata(photo: samples.RealPh
     assert max(thumb.size) == 320
     assert (thumb.width < thumb.height) == (photo.width < photo.height)  # rotated once, not twice
     for key in (thumb_key(result.sha256), screen_key(result.sha256)):
-        assert_no_metadata(store.get(key))
-    assert store.get(original_key(result.sha256)) == data
+        assert_no_metadata(read(store, key))
+    assert read(store, original_key(result.sha256)) == data

@@ -21,7 +21,7 @@ def test_inspections_is_found_as_a_domain_package():
 
 def test_models_cli_and_routers_of_every_package_are_plugged_in(tmp_path):
     domains.import_models()
-    assert {"inspections", "inspection_photos", "defects"} <= set(Base.metadata.tables)
+    assert {"inspections", "attachments", "defects"} <= set(Base.metadata.tables)
     commands = set(get_command(cli).commands)
     assert {"report", "fsck", "map", "init", "user"} <= commands
     app = create_app(Settings(data_dir=tmp_path, tiles="none"))

@@ -1,0 +1,61 @@
+"""``memorials fsck``: the evidence store against the attachment rows (a command of the ``evidence`` package)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from evidence.service import check_store
+from evidence.store import store_for
+from memorials.cli import open_session
+from memorials.settings import Settings
+
+console = Console()
+LISTED = 50  # orphan files named one by one; the rest are counted
+
+
+def register(app: typer.Typer) -> None:
+    """Add this package's commands to the ``memorials`` CLI (``DOMAIN.cli``)."""
+    app.command("fsck")(fsck)
+
+
+def fsck(
+    remove: Annotated[bool, typer.Option("--remove", help="delete orphan files older than the grace period")] = False,
+    grace_hours: Annotated[float, typer.Option(min=0, help="orphans younger than this may belong to a submission "
+                                                          "still in flight and are kept")] = 24.0,
+) -> None:
+    """Check the evidence store against the database: orphan files, and photos or documents whose files are missing.
+
+    Orphans are files no attachment references: left by submissions that
+    failed (nothing is deleted then, as another submission may share the
+    bytes) or by a process killed mid-write. Exits with 1 if files are missing.
+    """
+    settings = Settings()
+    store = store_for(settings)
+    before = datetime.now(timezone.utc) - timedelta(hours=grace_hours) if remove else None
+    with open_session(write=False) as session:
+        check = check_store(session=session, store=store, remove_before=before)
+    console.print(f"{check.files} files in {store.location}; {check.referenced} photos and documents referenced",
+                  highlight=False, soft_wrap=True)
+    size = sum(f.size for f in check.orphans)
+    console.print(f"{len(check.orphans)} orphan files ({size / (1 << 20):.1f} MB) referenced by no attachment")
+    removed = {f.key for f in check.removed}
+    now = datetime.now(timezone.utc)
+    for orphan in check.orphans[:LISTED]:
+        age = (now - orphan.modified).total_seconds() / 3600
+        state = "removed" if orphan.key in removed else ("partial write" if orphan.sha256 is None else "kept")
+        console.print(f"  {orphan.key}  {age:.1f} h old  {state}", highlight=False, soft_wrap=True)
+    if len(check.orphans) > LISTED:
+        console.print(f"  … and {len(check.orphans) - LISTED} more")
+    if remove:
+        console.print(f"{len(check.removed)} removed (orphans older than {grace_hours:g} h)")
+    elif check.orphans:
+        console.print(f"run with --remove to delete those older than {grace_hours:g} h")
+    console.print(f"{len(check.missing)} missing: attachments whose rows point to absent files")
+    for sha256, keys in check.missing.items():
+        console.print(f"  {sha256}: {', '.join(k.split('/')[0] for k in keys)} missing", highlight=False, soft_wrap=True)
+    if check.missing:
+        raise typer.Exit(code=1)
