@@ -464,6 +464,7 @@ def _cores() -> int:
 
 _pool_lock = threading.Lock()
 _shared_pool: ThreadPoolExecutor | None = None
+_checking_pool: ThreadPoolExecutor | None = None
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -474,3 +475,18 @@ def _pool() -> ThreadPoolExecutor:
         if _shared_pool is None:
             _shared_pool = ThreadPoolExecutor(_cores() + 2, thread_name_prefix="evidence")
         return _shared_pool
+
+
+def checking_pool() -> ThreadPoolExecutor:
+    """Where uploads are checked and decoded, one per core at a time for the whole process.
+
+    Photos of one submission decode side by side; however many requests
+    arrive, no more photos are decoded at once than there are cores, which
+    bounds the memory of decoded pixels. Its tasks may wait on the resampling
+    pool, never on each other.
+    """
+    global _checking_pool
+    with _pool_lock:
+        if _checking_pool is None:
+            _checking_pool = ThreadPoolExecutor(_cores(), thread_name_prefix="evidence-check")
+        return _checking_pool

@@ -7,11 +7,11 @@ signed consent tomorrow. Each piece of work is done once per file:
    as the bytes go by and refusing it past the size limit. The digest then
    serves the idempotency fingerprint, duplicates within the submission and
    the store's keys: nothing hashes the file again.
-2. :func:`accept` checks every distinct file before it stores any: a photo is
-   decoded once, at the scale its screen image needs (the decode that proves
-   it whole makes its display sizes too); a document is parsed. One bad file
-   refuses the whole submission, naming it (``photos[2]``), and leaves
-   nothing behind.
+2. :func:`accept` checks every distinct file before it stores any, side by
+   side on the cores: a photo is decoded once, at the scale its screen image
+   needs (the decode that proves it whole makes its display sizes too); a
+   document is parsed. One bad file refuses the whole submission, naming the
+   first (``photos[2]``), and leaves nothing behind.
 3. Then every file is written, at once; content already stored is freshened
    (see :class:`evidence.store.Store`). A failure after this step deletes
    nothing: the same bytes may belong to another submission in flight.
@@ -119,23 +119,23 @@ def accept(
     ValidationProblem
         Naming the first bad upload and why; nothing is stored then.
     """
-    checked: dict[str, CheckedPhoto | CheckedDocument] = {}
+    first = {}  # each distinct file once, at its first place
     for index, upload in enumerate(uploads):
-        if upload.sha256 in checked:
-            continue
-        try:
-            if Kind.document in kinds and documents.is_pdf(upload.data):
-                checked[upload.sha256] = documents.check(upload.data, max_bytes=limits.max_document_bytes,
-                                                         sha256=upload.sha256)
-            elif Kind.photo in kinds:
-                checked[upload.sha256] = photos.check(
-                    upload.data, store=store, max_bytes=limits.max_photo_bytes, max_pixels=limits.max_pixels,
-                    sha256=upload.sha256, sizes=sizes, default_tz=default_tz)
-            else:
-                raise DocumentRejected(documents.NOT_A_PDF)
-        except (PhotoRejected, DocumentRejected) as exc:
-            name = clean_filename(upload.filename) if upload.filename else f"file {index + 1}"
-            raise ValidationProblem(f"{field}[{index}]", f"{name}: {exc.reason}") from None
+        first.setdefault(upload.sha256, (index, upload))
+    jobs = {sha256: photos.checking_pool().submit(_check, upload, store=store, limits=limits, kinds=kinds,
+                                                  sizes=sizes, default_tz=default_tz)
+            for sha256, (_index, upload) in first.items()}
+    checked: dict[str, CheckedPhoto | CheckedDocument] = {}
+    try:
+        for sha256, (index, upload) in first.items():
+            try:
+                checked[sha256] = jobs[sha256].result()
+            except (PhotoRejected, DocumentRejected) as exc:
+                name = clean_filename(upload.filename) if upload.filename else f"file {index + 1}"
+                raise ValidationProblem(f"{field}[{index}]", f"{name}: {exc.reason}") from None
+    finally:
+        for job in jobs.values():
+            job.cancel()  # those not started, after a refusal
     photos.put_all(store, {key: data for item in checked.values() for key, data in item.files.items()})
     return [
         Accepted(clean_filename(upload.filename),
@@ -143,3 +143,13 @@ def accept(
                  checked[upload.sha256].facts)
         for upload in uploads
     ]
+
+
+def _check(upload: Upload, *, store: Store, limits: Limits, kinds: frozenset[Kind], sizes: DisplaySizes,
+           default_tz: tzinfo) -> CheckedPhoto | CheckedDocument:
+    if Kind.document in kinds and documents.is_pdf(upload.data):
+        return documents.check(upload.data, max_bytes=limits.max_document_bytes, sha256=upload.sha256)
+    if Kind.photo in kinds:
+        return photos.check(upload.data, store=store, max_bytes=limits.max_photo_bytes, max_pixels=limits.max_pixels,
+                            sha256=upload.sha256, sizes=sizes, default_tz=default_tz)
+    raise DocumentRejected(documents.NOT_A_PDF)
