@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Annotated, BinaryIO, Literal
 from urllib.parse import quote
@@ -51,7 +52,10 @@ def _send(store: Store, key: str, what: tuple[str, str], media_type: str, header
         handle = store.open(key)
     except KeyError:
         raise NotFound(*what) from None
-    return StreamingResponse(_chunks(handle), media_type=media_type, headers=headers)
+    size = handle.seek(0, io.SEEK_END)
+    handle.seek(0)
+    return StreamingResponse(_chunks(handle), media_type=media_type,
+                             headers={**headers, "Content-Length": str(size)})
 
 
 @router.get("/api/v1/photos/{sha256}/{size}", response_class=Response)

@@ -47,7 +47,7 @@ def test_a_document_is_sent_whole_as_a_download_and_has_no_display_sizes(demo_ap
     sha = document.facts.sha256
     sent = demo_api.get(f"/api/v1/attachments/{sha}", headers=inspector)
     assert sent.status_code == 200 and sent.content == data
-    assert sent.headers["content-type"] == "application/pdf"
+    assert sent.headers["content-type"] == "application/pdf" and sent.headers["content-length"] == str(len(data))
     assert sent.headers["content-disposition"].startswith("attachment; filename*=UTF-8''%E8%BF%81")
     assert demo_api.get(f"/api/v1/photos/{sha}/thumb", headers=inspector).status_code == 404
     outsider = demo_api.user("viewer", OTHER_DISTRICT)
