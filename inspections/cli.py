@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from inspections.compliance import report_span
 from inspections.ledger import write_patrol_ledger
-from inspections.schemas import check_period
 from memorials.actors import SYSTEM
 from memorials.cli import open_session
 from memorials.divisions import normalize_code, prefix_of
 from memorials.errors import DomainError
+from memorials.settings import Settings
 
 report_app = typer.Typer(help="Reports: the patrol ledger (巡查台账).", no_args_is_help=True)
 console = Console()
@@ -33,14 +34,12 @@ def patrols(
 ) -> None:
     """Write the patrol ledger: one row per inspection, a summary per facility and month, the defects."""
     try:
-        for value in (from_, to):
-            check_period(value)
-        if from_ > to:
-            raise ValueError("--from must not come after --to")
+        max_months = Settings().max_report_months
+        report_span(from_, to, max_months=max_months)
         prefix = prefix_of(normalize_code(division, field="division"))
         with open_session(write=False) as session:
             count = write_patrol_ledger(session=session, actor=SYSTEM, division=prefix, period_from=from_,
-                                        period_to=to, path=output)
+                                        period_to=to, path=output, max_months=max_months)
     except (DomainError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from None

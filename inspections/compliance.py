@@ -26,10 +26,11 @@ from sqlalchemy.orm import Session
 
 from inspections.checklist import DEFAULT_INTERVAL_DAYS, Level
 from inspections.models import Inspection, IntervalRule
-from inspections.schemas import ComplianceOut, DivisionCompliance, FacilityCompliance
+from inspections.schemas import ComplianceOut, DivisionCompliance, FacilityCompliance, check_period
 from inspections.service import LOCAL_TZ
 from memorials.actors import Actor
 from memorials.divisions import scoped, within
+from memorials.errors import ValidationProblem
 from memorials.models import Division, Facility
 
 DUE_STATUSES = ("in_use", "under_repair")
@@ -42,6 +43,33 @@ def month_index(period: str) -> int:
 
 def period_of(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def report_span(period_from: str, period_to: str, *, max_months: int) -> tuple[str, str]:
+    """The months ``from``..``to`` of a report, checked once for every caller (API, pages, CLI, ledger).
+
+    Both are months the registry covers, ``from`` comes first, and the span
+    is at most ``max_months`` long (setting ``max_report_months``): a
+    longer one is a typo or a query that would tie up the server.
+    Raises ``ValidationProblem`` naming ``from`` and/or ``to``.
+    """
+    problems = []
+    for field, value in (("from", period_from), ("to", period_to)):
+        try:
+            check_period(value)
+        except ValueError as exc:
+            problems.append((field, str(exc)))
+    if problems:
+        raise ValidationProblem.many(problems)
+    months = month_index(period_to) - month_index(period_from) + 1
+    if months < 1:
+        raise ValidationProblem.many([("from", f"{period_from} must not come after to ({period_to})"),
+                                      ("to", f"{period_to} must not come before from ({period_from})")])
+    if months > max_months:
+        reason = (f"{period_from} to {period_to} is {months} months; a report covers at most {max_months} "
+                  "(ask for several shorter spans)")
+        raise ValidationProblem.many([("from", reason), ("to", reason)])
+    return period_from, period_to
 
 
 def months_per_cycle(interval_days: int) -> int:
@@ -88,9 +116,14 @@ def compliance(
     level: str,
     period_from: str,
     period_to: str,
+    max_months: int,
     today: date | None = None,
 ) -> ComplianceOut:
-    """Compliance of every facility in ``division`` (a code prefix) for one level and a span of months."""
+    """Compliance of every facility in ``division`` (a code prefix) for one level and a span of months.
+
+    The span is checked by :func:`report_span` (``ValidationProblem`` naming ``from``/``to``).
+    """
+    report_span(period_from, period_to, max_months=max_months)
     today = today or datetime.now(LOCAL_TZ).date()
     first, last = month_index(period_from), month_index(period_to)
     current = today.year * 12 + today.month - 1

@@ -23,7 +23,7 @@ from inspections.checklist import (
     SEVERITY_LABELS,
     Level,
 )
-from inspections.compliance import compliance, month_index, period_of
+from inspections.compliance import compliance, month_index, period_of, report_span
 from inspections.models import Defect, Inspection
 from inspections.service import LOCAL_TZ
 from memorials.actors import Actor
@@ -45,9 +45,13 @@ def _conditions(actor: Actor, division: str, column):  # type: ignore[no-untyped
 
 def write_patrol_ledger(
     *, session: Session, actor: Actor, division: str, period_from: str, period_to: str, path: Path,
-    today: date | None = None,
+    max_months: int, today: date | None = None,
 ) -> int:
-    """Write the ledger for ``division`` and the months from..to; returns the number of inspections."""
+    """Write the ledger for ``division`` and the months from..to; returns the number of inspections.
+
+    The span is checked first (:func:`inspections.compliance.report_span`), before anything is read.
+    """
+    report_span(period_from, period_to, max_months=max_months)
     names = dict(session.execute(select(Division.code, Division.full_name)).all())
     cond = _conditions(actor, division, Inspection.division_code)
     in_range = [*cond, Inspection.period >= period_from, Inspection.period <= period_to]
@@ -67,7 +71,7 @@ def write_patrol_ledger(
         ])
 
     patrol = compliance(session=session, actor=actor, division=division, level=Level.patrol,
-                        period_from=period_from, period_to=period_to, today=today)
+                        period_from=period_from, period_to=period_to, max_months=max_months, today=today)
     per_month: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for facility_id, period, count, photos, verified in session.execute(
         select(Inspection.facility_id, Inspection.period, func.count(Inspection.id), func.sum(Inspection.photo_count),

@@ -12,12 +12,17 @@ from gis.coords import Crs
 from inspections.checklist import ITEMS, Grade, Level, Severity
 from memorials.schemas import Id, Input, Line
 
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+"""Years a patrol month may fall in: the registry has no patrols before 2000, and none far ahead."""
 
 
 def check_period(value: str) -> str:
+    """A month ``YYYY-MM`` (ASCII digits) in the years the registry covers; ``ValueError`` with the reason."""
     if not _PERIOD.match(value):
         raise ValueError(f"{value!r} is not a month: use YYYY-MM")
+    if not FIRST_YEAR <= int(value[:4]) <= LAST_YEAR:
+        raise ValueError(f"{value} is not a month the registry covers ({FIRST_YEAR}-01 to {LAST_YEAR}-12)")
     return value
 
 

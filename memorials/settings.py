@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     max_photos_per_inspection: int = Field(default=12, ge=1)
     photo_verify_radius_m: float = Field(default=200.0, gt=0)
     position_gap_flag_m: float = Field(default=500.0, gt=0)
+    max_report_months: int = Field(default=36, ge=1, le=1200)
+    """Longest span of months a compliance report or patrol ledger may cover (422 beyond)."""
 
     def resolved_database_url(self) -> str:
         if self.database_url:

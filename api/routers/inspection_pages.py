@@ -22,8 +22,7 @@ from inspections.checklist import (
     LEVEL_LABELS,
     SEVERITY_LABELS,
 )
-from inspections.compliance import month_index, period_of
-from inspections.schemas import check_period
+from inspections.compliance import month_index, period_of, report_span
 from inspections.service import LOCAL_TZ, InspectionQuery
 from memorials.actors import Actor
 from memorials.divisions import get_division, normalize_code, prefix_of
@@ -51,11 +50,8 @@ def _month_span(request: Request) -> tuple[str, str, str | None]:
     first = request.query_params.get("from") or this_month
     last = request.query_params.get("to") or first
     try:
-        check_period(first)
-        check_period(last)
-        if first > last:
-            raise ValueError("起始月份晚于截止月份")
-    except ValueError as exc:
+        report_span(first, last, max_months=request.app.state.settings.max_report_months)
+    except ValidationProblem as exc:
         return this_month, this_month, str(exc)
     return first, last, None
 
@@ -82,7 +78,8 @@ def inspections_page(
     items, total = service.list_inspections(session=session, actor=actor, query=query, limit=PAGE_SIZE,
                                             offset=(page - 1) * PAGE_SIZE)
     summary = compliance_service.compliance(session=session, actor=actor, division=division, level="patrol",
-                                            period_from=first, period_to=last)
+                                            period_from=first, period_to=last,
+                                            max_months=request.app.state.settings.max_report_months)
     months = [period_of(i) for i in range(month_index(first) - 11, month_index(first) + 1)][::-1]
     division_row = get_division(session=session, code=normalize_code(division)) if division else None
     params = {"from": first, "to": last, "division": division}

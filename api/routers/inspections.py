@@ -7,13 +7,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 from starlette.background import BackgroundTask
 
 from api.auth import Requires
-from api.deps import IdPath, IdQuery, Offset, ReadSession, WriteSession, query_problem
+from api.deps import IdPath, IdQuery, Offset, ReadSession, SettingsDep, WriteSession, query_problem
 from api.idempotency import IdempotencyDep
 from api.routers.evidence import photo_url
 from evidence.location import Thresholds
@@ -76,6 +76,23 @@ def _period(value: str | None, field: str) -> str | None:
         return check_period(value)
     except ValueError as exc:
         raise query_problem(field, str(exc)) from None
+
+
+def report_months(
+    request: Request,
+    from_: Annotated[str, Query(alias="from", description="first month, YYYY-MM")],
+    to: Annotated[str, Query(description="last month, YYYY-MM")],
+) -> tuple[str, str]:
+    """A report's ``from`` and ``to``: months the registry covers, in order, at most ``max_report_months`` apart."""
+    try:
+        return compliance_service.report_span(from_, to, max_months=request.app.state.settings.max_report_months)
+    except ValidationProblem as exc:
+        problem = ValidationProblem.many(exc.problems)
+        problem.where = "query"  # type: ignore[attr-defined]
+        raise problem from None
+
+
+ReportMonths = Annotated[tuple[str, str], Depends(report_months)]
 
 
 def _context(request: Request) -> Context:
@@ -178,18 +195,16 @@ def update_defect(defect_id: IdPath, data: DefectUpdate, session: WriteSession, 
 def compliance(
     session: ReadSession,
     actor: Reader,
+    settings: SettingsDep,
     division: Annotated[str, Query(description="division code; a county sees its townships")],
-    from_: Annotated[str, Query(alias="from", description="first month, YYYY-MM")],
-    to: Annotated[str, Query(description="last month, YYYY-MM")],
+    months: ReportMonths,
     level: Level = Level.patrol,
 ) -> ComplianceOut:
     """Facility-months due and done, per facility and per division below, with the overdue days."""
-    first, last = _period(from_, "from"), _period(to, "to")
-    assert first is not None and last is not None
-    if first > last:
-        raise query_problem("from", "must not come after to")
+    first, last = months
     return compliance_service.compliance(session=session, actor=actor, division=_division(division) or "",
-                                         level=level.value, period_from=first, period_to=last, today=_today())
+                                         level=level.value, period_from=first, period_to=last,
+                                         max_months=settings.max_report_months, today=_today())
 
 
 @router.get("/api/v1/interval-rules", response_model=list[IntervalRuleOut], tags=["compliance"])
@@ -207,19 +222,18 @@ def set_interval_rule(data: IntervalRuleIn, session: WriteSession, actor: RuleEd
 def patrol_ledger(
     session: ReadSession,
     actor: Reader,
+    settings: SettingsDep,
     division: str,
-    from_: Annotated[str, Query(alias="from")],
-    to: str,
+    months: ReportMonths,
 ) -> Response:
     """The patrol ledger (巡查台账) as an Excel workbook with Chinese headers."""
-    first, last = _period(from_, "from"), _period(to, "to")
-    assert first is not None and last is not None
+    first, last = months
     prefix = _division(division) or ""
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
     handle.close()
     path = Path(handle.name)
     write_patrol_ledger(session=session, actor=actor, division=prefix, period_from=first, period_to=last, path=path,
-                        today=_today())
+                        max_months=settings.max_report_months, today=_today())
     return FileResponse(path, filename=f"巡查台账_{division}_{first}_{last}.xlsx",
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         background=BackgroundTask(path.unlink, missing_ok=True))
