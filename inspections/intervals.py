@@ -9,7 +9,7 @@ Every change is audited.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from inspections.checklist import Level
@@ -22,11 +22,17 @@ from memorials.errors import NotFound, ValidationProblem
 from memorials.facilities import get_facility, update_facility
 from memorials.models import Facility
 from memorials.schemas import FacilityUpdate
+from memorials.scoping import in_scope
 from memorials.vocab import FacilityKind
 
 
-def list_rules(*, session: Session) -> list[IntervalRuleOut]:
-    rows = session.scalars(select(IntervalRule).order_by(IntervalRule.level, IntervalRule.kind, IntervalRule.facility_id))
+def list_rules(*, session: Session, actor: Actor) -> list[IntervalRuleOut]:
+    """The rules this actor may see: every rule per kind (defaults everywhere), and the rules of single
+    facilities inside the actor's jurisdiction only."""
+    rows = session.scalars(
+        select(IntervalRule).outerjoin(Facility, Facility.id == IntervalRule.facility_id)
+        .where(or_(IntervalRule.facility_id.is_(None), in_scope(Facility.division_code, actor)))
+        .order_by(IntervalRule.level, IntervalRule.kind, IntervalRule.facility_id))
     return [IntervalRuleOut(level=r.level, kind=r.kind, facility_id=r.facility_id, days=r.days) for r in rows]
 
 

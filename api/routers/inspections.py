@@ -209,7 +209,7 @@ def compliance(
 
 @router.get("/api/v1/interval-rules", response_model=list[IntervalRuleOut], tags=["compliance"])
 def list_interval_rules(session: ReadSession, actor: Reader) -> list[IntervalRuleOut]:
-    return interval_service.list_rules(session=session)
+    return interval_service.list_rules(session=session, actor=actor)
 
 
 @router.put("/api/v1/interval-rules", response_model=list[IntervalRuleOut], tags=["compliance"])
