@@ -55,11 +55,29 @@ def get_defect(*, session: Session, defect_id: int, actor: Actor) -> Defect:
     return defect
 
 
-def update_defect(*, session: Session, defect: Defect, data: DefectUpdate, actor: Actor) -> Defect:
+def check_deadline(deadline: date, *, today: date, field: str) -> date:
+    """A deadline someone sets for a defect: today or later, in the bureau's time zone (``today``).
+
+    Every place that sets one calls this: a checklist entry of an inspection
+    and a planner's change to a defect.
+    """
+    if deadline < today:
+        raise ValidationProblem(field, f"{deadline.isoformat()} is in the past (today is {today.isoformat()}): "
+                                       "a rectification deadline must be today or later")
+    return deadline
+
+
+def update_defect(*, session: Session, defect: Defect, data: DefectUpdate, actor: Actor, today: date) -> Defect:
+    """Change a defect's severity, deadline or responsible person, or close it with a note.
+
+    A new deadline must not lie before ``today`` (the bureau's date); the one it has may stay.
+    """
     given = data.model_dump(exclude_unset=True)
     for name in ("severity", "deadline", "responsible_person"):
         if name in given and given[name] is None:
             raise ValidationProblem(name, "cannot be empty")
+    if given.get("deadline") is not None and given["deadline"] != defect.deadline:
+        check_deadline(given["deadline"], today=today, field="deadline")
     before = audit.snapshot(defect, ("severity", "deadline", "responsible_person", "status", "resolution_note"))
     if given.get("status") == "resolved":
         if defect.status == "resolved":

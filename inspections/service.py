@@ -24,7 +24,7 @@ from evidence.photos import PhotoFacts
 from evidence.service import attach
 from evidence.uploads import Accepted
 from inspections.checklist import DEADLINE_DAYS, ITEMS, default_severity
-from inspections.defects import defect_out
+from inspections.defects import check_deadline, defect_out
 from inspections.models import OWNER_TYPE, Defect, Inspection
 from inspections.schemas import GpsOut, InspectionIn, InspectionOut, PhotoOut, PhotoUrls
 from memorials import audit
@@ -88,6 +88,10 @@ def file_inspection(
         raise ValidationProblem("facility_id", f"{facility.name} is {facility.status}: it is no longer patrolled")
     performed_at = _performed_at(data, now)
     period = _period(data, performed_at)
+    today = now.astimezone(LOCAL_TZ).date()
+    for key, entry in data.checklist.items():
+        if entry.deadline is not None:
+            check_deadline(entry.deadline, today=today, field=f"checklist.{key}.deadline")
     if len(data.photos) > len(photos):
         raise ValidationProblem("photos", f"metadata for {len(data.photos)} photos but {len(photos)} sent")
     stood = (phone_position(data.position.longitude, data.position.latitude, data.position.crs, field="position")

@@ -187,7 +187,7 @@ def list_defects(
 @router.patch("/api/v1/defects/{defect_id}", response_model=DefectOut, tags=["defects"])
 def update_defect(defect_id: IdPath, data: DefectUpdate, session: WriteSession, actor: DefectManager) -> DefectOut:
     defect = defect_service.get_defect(session=session, defect_id=defect_id, actor=actor)
-    defect = defect_service.update_defect(session=session, defect=defect, data=data, actor=actor)
+    defect = defect_service.update_defect(session=session, defect=defect, data=data, actor=actor, today=_today())
     return defect_service.defect_out(defect, today=_today())
 
 

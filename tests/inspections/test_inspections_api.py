@@ -180,9 +180,10 @@ def test_a_later_visit_confirms_a_defect_fixed(demo_api, inspector, site):
 
 
 def test_defects_by_division_overdue_and_managed(demo_api, inspector, site):
+    visited = datetime.now(timezone.utc) - timedelta(days=20)  # filed late: its 7 days are over
     body = inspection_json(FACILITY, checklist={"safety": {"result": "problem", "note": "墓碑倾斜有倒塌危险",
                                                            "severity": "critical", "responsible_person": "李支书"}},
-                           grade="poor")
+                           grade="poor", performed_at=visited.isoformat())
     out = file(demo_api, inspector, body).json()
     defect = out["defects_opened"][0]
     assert defect["severity"] == "critical" and defect["responsible_person"] == "李支书"
@@ -194,11 +195,14 @@ def test_defects_by_division_overdue_and_managed(demo_api, inspector, site):
     assert [d["id"] for d in township["items"]] == [defect["id"]]
     assert site[2]["division_code"][:9] != "421122102"
     assert demo_api.get("/api/v1/defects?division=421122102", headers=inspector).json()["total"] == 0
-    planner = demo_api.user("planner")
-    late = demo_api.patch(f"/api/v1/defects/{defect['id']}", json={"deadline": "2026-01-31"}, headers=planner)
-    assert late.status_code == 200 and late.json()["overdue"] is True
+    assert defect["overdue"] is True
     overdue = demo_api.get("/api/v1/defects?status=overdue", headers=inspector).json()["items"]
     assert [d["id"] for d in overdue] == [defect["id"]]
+    planner = demo_api.user("planner")
+    later = (datetime.now(timezone(timedelta(hours=8))).date() + timedelta(days=30)).isoformat()
+    extended = demo_api.patch(f"/api/v1/defects/{defect['id']}", json={"deadline": later}, headers=planner)
+    assert extended.status_code == 200 and extended.json()["overdue"] is False
+    assert demo_api.get("/api/v1/defects?status=overdue", headers=inspector).json()["total"] == 0
     closed = demo_api.patch(f"/api/v1/defects/{defect['id']}", json={"status": "resolved"}, headers=planner)
     assert closed.status_code == 422 and closed.json()["detail"][0]["loc"][-1] == "resolution_note"
     trail = demo_api.get("/api/v1/audit", params={"entity": "defect", "id": defect["id"]}, headers=planner).json()
