@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from gis.geodesy import distance_m
 from memorials.errors import ValidationProblem
 from memorials.models import Division
 from memorials.vocab import DivisionLevel
@@ -181,6 +182,42 @@ def require_division(*, session: Session, code: str, field: str = "division_code
     if division is None:
         raise ValidationProblem(field, f"division code {canonical} does not exist in the division table")
     return division
+
+
+REACH_KM = {"province": 1000.0, "city": 300.0, "county": 150.0, "township": 60.0, "village": 30.0}
+"""How far from a division's centre (its seat) a point inside it may lie, by level."""
+SPARSE_FACTOR = 1.5
+"""A division may reach this many times as far as its centre lies from its parent's (large divisions)."""
+
+
+def check_in_reach(*, session: Session, division: Division, longitude: float, latitude: float) -> None:
+    """Refuse a WGS84 point too far from ``division`` to lie in it (``ValidationProblem`` on both coordinates).
+
+    No boundaries are loaded, only the centres of provinces, cities and
+    counties; a township or village is measured from the nearest division
+    above it that has one. A point may lie ``REACH_KM`` of that division's
+    level from its centre, or ``SPARSE_FACTOR`` times the distance from that
+    centre to its parent's, whichever is more: where seats lie far apart the
+    divisions are large (康西瓦烈士陵园 lies 180 km from the seat of 皮山县).
+    Beyond that the division code is wrong, or the coordinates are swapped
+    or mistyped.
+    """
+    centre: Division | None = division
+    while centre is not None and (centre.longitude is None or centre.latitude is None):
+        centre = session.get(Division, centre.parent_code) if centre.parent_code else None
+    if centre is None or centre.longitude is None or centre.latitude is None:
+        return
+    reach = REACH_KM.get(centre.level, REACH_KM["county"])
+    parent = session.get(Division, centre.parent_code) if centre.parent_code else None
+    if parent is not None and parent.longitude is not None and parent.latitude is not None:
+        apart = distance_m(centre.longitude, centre.latitude, parent.longitude, parent.latitude) / 1000
+        reach = max(reach, SPARSE_FACTOR * apart)
+    km = distance_m(centre.longitude, centre.latitude, longitude, latitude) / 1000
+    if km > reach:
+        reason = (f"({longitude:.6f}, {latitude:.6f}) lies {km:.0f} km from the centre of {centre.full_name} "
+                  f"({centre.code}), farther than its {reach:.0f} km reach: is the division {division.code} "
+                  "right, or are the coordinates swapped or mistyped?")
+        raise ValidationProblem.many([("longitude", reason), ("latitude", reason)])
 
 
 def children(*, session: Session, code: str) -> list[Division]:

@@ -19,7 +19,7 @@ from gis.coords import CoordinateError, check_point, to_wgs84
 from gis.geodesy import BBox
 from memorials import audit
 from memorials.actors import Actor
-from memorials.divisions import require_division, within
+from memorials.divisions import check_in_reach, require_division, within
 from memorials.errors import Conflict, ValidationProblem
 from memorials.models import Burial, Division, Facility, Martyr
 from memorials.schemas import FacilityCreate, FacilityUpdate
@@ -88,6 +88,7 @@ def create_facility(*, session: Session, data: FacilityCreate, actor: Actor) -> 
     if not actor.covers(division.code):
         raise ValidationProblem("division_code", f"{division.code} is outside your jurisdiction")
     lon, lat = _point(data.longitude, data.latitude, data.crs)
+    check_in_reach(session=session, division=division, longitude=lon, latitude=lat)
     code = data.code or _next_code(session, division.code)
     _check_code_free(session, code)
     facility = Facility(
@@ -125,17 +126,27 @@ def update_facility(*, session: Session, facility: Facility, data: FacilityUpdat
             raise ValidationProblem(name, "cannot be empty")
     changes = audit.Changes(facility, AUDITED_FIELDS)
 
+    point = None
     if "longitude" in given or "latitude" in given:
         lon = given.pop("longitude", None)
         lat = given.pop("latitude", None)
         if lon is None or lat is None:
             raise ValidationProblem("longitude" if lon is None else "latitude",
                                     "longitude and latitude must be given together")
-        facility.longitude, facility.latitude = _point(lon, lat, data.crs)
+        point = _point(lon, lat, data.crs)
+    division = None
     if "division_code" in given:
         division = require_division(session=session, code=given.pop("division_code"))
         if not actor.covers(division.code):
             raise ValidationProblem("division_code", f"{division.code} is outside your jurisdiction")
+    if point is not None or division is not None:
+        lon, lat = point or (facility.longitude, facility.latitude)
+        check_in_reach(session=session, division=division or require_division(session=session,
+                                                                             code=facility.division_code),
+                       longitude=lon, latitude=lat)
+    if point is not None:
+        facility.longitude, facility.latitude = point
+    if division is not None:
         facility.division_code = division.code
     if "relocated_to_id" in given:
         target_id = given.pop("relocated_to_id")
