@@ -12,6 +12,7 @@ from memorials.db import transaction
 from memorials.errors import ValidationProblem
 from memorials.schemas import MAX_ID
 from memorials.settings import Settings
+from memorials.text import unstorable
 
 
 def get_settings(request: Request) -> Settings:
@@ -41,3 +42,28 @@ def query_problem(field: str, reason: str) -> ValidationProblem:
     problem = ValidationProblem(field, reason)
     problem.where = "query"  # type: ignore[attr-defined]
     return problem
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def storable_parameters(request: Request) -> None:
+    """Refuse, on every route, a query, path or form value no database can store (NUL, control characters).
+
+    Installed once for the whole app; JSON bodies get the same check from
+    ``memorials.schemas.Input``. A page gets the 422 as a page naming the
+    parameter.
+    """
+    sources: list[tuple[str, list[tuple[str, str]]]] = [
+        ("query", request.query_params.multi_items()), ("path", list(request.path_params.items()))]
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        form = await request.form()
+        sources.append(("body", [(name, value if isinstance(value, str) else value.filename or "")
+                                 for name, value in form.multi_items()]))
+    for where, items in sources:
+        for name, value in items:
+            reason = unstorable(name) or unstorable(value)
+            if reason:
+                problem = ValidationProblem(name, reason)
+                problem.where = where  # type: ignore[attr-defined]
+                raise problem

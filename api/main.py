@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api.deps import storable_parameters
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
 from api.routers import docs, facilities, martyrs, pages, system
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Registry of martyr memorial facilities: facilities, martyrs, burials, patrols, maps.",
         lifespan=lifespan,
+        dependencies=[Depends(storable_parameters)],
         docs_url=None,
         redoc_url=None,
     )

@@ -51,7 +51,7 @@ def normalize_code(value: str, *, field: str = "division_code") -> str:
     ``421122100``.
     """
     code = str(value).strip()
-    if not code.isdigit() or len(code) not in (2, 4, 6, 9, 12):
+    if not (code.isascii() and code.isdigit()) or len(code) not in (2, 4, 6, 9, 12):
         raise ValidationProblem(field, f"{value!r} is not a division code (6, 9 or 12 digits, GB/T 2260)")
     if len(code) == 2:
         code += "0000"

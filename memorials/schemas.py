@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from gis.coords import Crs
 from memorials import vocab
 from memorials.dates import parse_partial_date
-from memorials.text import clean_text, normalize_person_name, normalize_place_name
+from memorials.text import clean_text, normalize_person_name, normalize_place_name, unstorable
 
 T = TypeVar("T")
 
@@ -81,8 +82,46 @@ def short_code(max_length: int) -> Any:
 Code = short_code(12)
 
 
+def _unstorable_text(data: object) -> list[InitErrorDetails]:
+    """Every string in ``data`` (values, list items, keys) that cannot be stored, with where it is."""
+    problems: list[InitErrorDetails] = []
+    stack: list[tuple[tuple[str | int, ...], object]] = [((), data)]
+    while stack and len(problems) < 20:
+        loc, value = stack.pop()
+        if isinstance(value, str):
+            reason = unstorable(value)
+            if reason:
+                problems.append(InitErrorDetails(type=PydanticCustomError("unstorable_text", "{reason}",
+                                                                          {"reason": reason}),
+                                                 loc=loc, input=value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                stack.append(((*loc, str(key)), key))
+                stack.append(((*loc, str(key)), item))
+        elif isinstance(value, list | tuple):
+            stack.extend(((*loc, i), item) for i, item in enumerate(value))
+    return sorted(problems, key=lambda p: [str(part) for part in p["loc"]])
+
+
 class Input(BaseModel):
+    """Base of every request body (API, pages, imports).
+
+    Whatever the field, text with NUL or another control character (tab,
+    newline and carriage return excepted; one-line fields turn those into
+    spaces) is refused, naming where it is: PostgreSQL cannot store NUL,
+    and no register needs the others. Checked once here, before any field,
+    so no schema can forget it.
+    """
+
     model_config = ConfigDict(extra="forbid", str_max_length=20_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, data: Any) -> Any:
+        problems = _unstorable_text(data)
+        if problems:
+            raise ValidationError.from_exception_data(cls.__name__, problems)
+        return data
 
 
 class FacilityCreate(Input):

@@ -34,6 +34,30 @@ def _collapse_spaces(text: str) -> str:
     return re.sub(rf"(?<=[{_CJK}]) (?=[{_CJK}])", "", text)
 
 
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be kept in the register, or None when it can.
+
+    NUL and the other C0 control characters (tab, newline and carriage
+    return excepted) never belong in a record, and PostgreSQL cannot store
+    NUL at all; a lone surrogate (``\\ud800`` in JSON) is not text.
+
+    >>> unstorable("七里坪镇\\n王家湾") is None
+    True
+    >>> unstorable("a\\x00b")
+    'contains the control character U+0000, which cannot be stored; remove it'
+    """
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if "\ud800" <= char <= "\udfff":
+        return "is not valid Unicode text (a lone surrogate)"
+    return f"contains the control character U+{ord(char):04X}, which cannot be stored; remove it"
+
+
 def clean_text(value: str) -> str:
     """Trim and collapse runs of spaces, full-width (U+3000) and control ones included."""
     text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in value)

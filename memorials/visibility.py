@@ -16,6 +16,7 @@ from memorials.actors import Actor
 from memorials.models import AuditEntry, Burial, Facility, Martyr, Relative, User
 from memorials.permissions import Permission, allowed
 from memorials.relatives import masked_values, may_see_contacts
+from memorials.schemas import MAX_ID
 
 
 def _facility_visible(session: Session, actor: Actor, facility_id: int) -> bool:
@@ -29,8 +30,8 @@ def _martyr_visible(session: Session, actor: Actor, martyr_id: int) -> bool:
 
 
 def entity_visible(*, session: Session, actor: Actor, entity: str, entity_id: str) -> bool:
-    if not entity_id.isdigit():
-        return False
+    if not (entity_id.isascii() and entity_id.isdigit()) or len(entity_id) > 10 or int(entity_id) > MAX_ID:
+        return False  # not an id any table holds ("²", 60 digits, beyond PostgreSQL's integer)
     ident = int(entity_id)
     if entity == "facility":
         return _facility_visible(session, actor, ident)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.auth import Requires
-from api.deps import IdPath, ReadSession
+from api.deps import IdPath, IdQuery, ReadSession
 from api.routers.inspections import photo_urls
 from api.templating import render
 from inspections import compliance as compliance_service
@@ -68,13 +68,12 @@ def _prefix(actor: Actor, request: Request) -> str:
 
 @router.get("/inspections", response_class=HTMLResponse)
 def inspections_page(
-    request: Request, session: ReadSession, actor: Reader, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+    request: Request, session: ReadSession, actor: Reader, page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    facility_id: IdQuery = None,
 ) -> Response:
     first, last, error = _month_span(request)
     division = _prefix(actor, request)
-    facility_id = request.query_params.get("facility_id")
-    query = InspectionQuery(division=division or None, period_from=first, period_to=last,
-                            facility_id=int(facility_id) if facility_id and facility_id.isdigit() else None)
+    query = InspectionQuery(division=division or None, period_from=first, period_to=last, facility_id=facility_id)
     items, total = service.list_inspections(session=session, actor=actor, query=query, limit=PAGE_SIZE,
                                             offset=(page - 1) * PAGE_SIZE)
     summary = compliance_service.compliance(session=session, actor=actor, division=division, level="patrol",
