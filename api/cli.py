@@ -17,7 +17,7 @@ from maps.tiles import tile_source
 from memorials import domains
 from memorials.actors import SYSTEM
 from memorials.cli import app, console, fail, open_session
-from memorials.divisions import normalize_code, prefix_of
+from memorials.divisions import division_prefix
 from memorials.errors import DomainError
 from memorials.facilities import FacilityQuery
 from memorials.settings import Settings
@@ -33,7 +33,7 @@ def map_(
     settings = Settings()
     try:
         source = tile_source(tiles or settings.tiles, tianditu_key=settings.tianditu_key)
-        query = FacilityQuery(division=prefix_of(normalize_code(division, field="division")) if division else None)
+        query = FacilityQuery(division=division_prefix(division) if division else None)
         with open_session(write=False) as session:
             markers = facility_markers(session=session, actor=SYSTEM, query=query, embed_names_up_to=None)
     except (DomainError, ValueError) as exc:

@@ -9,6 +9,7 @@ from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from memorials.db import transaction
+from memorials.divisions import division_prefix
 from memorials.errors import ValidationProblem
 from memorials.schemas import MAX_ID
 from memorials.settings import Settings
@@ -34,8 +35,23 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
-ReadSession = Annotated[Session, Depends(read_session)]
-WriteSession = Annotated[Session, Depends(write_session)]
+# scope="function": the transaction ends (commits) when the route returns, before the answer is
+# sent, so a client that gets 200 and sends its next request at once always reads its own write.
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+
+
+def division_query(
+    division: Annotated[str | None, Query(max_length=20, description="division code; its prefix selects "
+                                                                      "everything inside")] = None,
+) -> str | None:
+    """The ``division`` query parameter as a code prefix (the one parser of it for every route)."""
+    if not division:
+        return None
+    try:
+        return division_prefix(division, field="division")
+    except ValidationProblem as exc:
+        raise query_problem("division", exc.reason) from None
 
 
 def query_problem(field: str, reason: str) -> ValidationProblem:
@@ -67,3 +83,6 @@ async def storable_parameters(request: Request) -> None:
                 problem = ValidationProblem(name, reason)
                 problem.where = where  # type: ignore[attr-defined]
                 raise problem
+
+
+DivisionPrefix = Annotated[str | None, Depends(division_query)]

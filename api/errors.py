@@ -45,9 +45,18 @@ def _page(request: Request, status: int, title: str, message: str) -> Response:
     return render(request, "error.html", {"title": title, "message": message}, status_code=status)
 
 
+def _bad_input_page(request: Request, problems: list[tuple[str, str]]) -> Response:
+    """A page asked with a bad parameter or form value: 422, in Chinese, naming the field."""
+    fields = "、".join(dict.fromkeys(field for field, _ in problems))
+    reasons = "；".join(f"{field}：{reason}" for field, reason in problems)
+    return _page(request, 422, "输入有误", f"参数 {fields} 的值无法使用，请检查后重试。（{reasons}）")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ValidationProblem)
-    async def _validation(request: Request, exc: ValidationProblem) -> JSONResponse:
+    async def _validation(request: Request, exc: ValidationProblem) -> Response:
+        if wants_html(request):
+            return _bad_input_page(request, [(field, reason) for field, reason in exc.problems])
         where = getattr(exc, "where", "body")
         return JSONResponse({"detail": _field_detail(exc.problems, where)}, status_code=422)
 
@@ -97,7 +106,9 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _request_validation(request: Request, exc: RequestValidationError) -> Response:
+        if wants_html(request):
+            return _bad_input_page(request, [(str(e.get("loc", ("",))[-1]), str(e.get("msg", ""))) for e in exc.errors()])
         detail = []
         for err in exc.errors():
             item = {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type", "")}

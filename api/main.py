@@ -19,7 +19,7 @@ from api.signin import install as install_sign_in
 from api.static import vendor_mounts
 from evidence.store import store_for
 from maps.tiles import tile_source
-from memorials import domains
+from memorials import clock, domains
 from memorials.bootstrap import prepare_database
 from memorials.db import create_db_engine, session_factory
 from memorials.settings import Settings
@@ -37,6 +37,7 @@ def _tile_urls(settings: Settings) -> list[str]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    clock.configure(settings.time_zone)
     engine = create_db_engine(settings.resolved_database_url(), threads=settings.worker_threads)
 
     @asynccontextmanager

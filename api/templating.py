@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import StrictUndefined
 from starlette.responses import HTMLResponse
 
+from memorials import clock
 from memorials.permissions import ROLE_LABELS, Permission, allowed
 from memorials.vocab import (
     DIVISION_LEVEL_LABELS,
@@ -22,7 +22,6 @@ from memorials.vocab import (
 )
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 # A missing value is a bug to see in tests, not an empty space on a page.
@@ -34,7 +33,7 @@ def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(LOCAL_TZ).strftime(fmt)
+    return value.astimezone(clock.zone()).strftime(fmt)
 
 
 templates.env.filters["local_time"] = _local_time

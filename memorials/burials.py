@@ -17,9 +17,9 @@ from memorials.errors import Conflict, NotFound, ValidationProblem
 from memorials.martyrs import get_martyr
 from memorials.models import Burial, Facility, Martyr
 from memorials.schemas import BurialCreate
+from memorials.vocab import CLOSED_STATUSES
 
 AUDITED_FIELDS = ("facility_id", "martyr_id", "plot", "since", "until", "note")
-CLOSED_STATUSES = ("relocated", "removed")
 
 
 def create_burial(*, session: Session, facility: Facility, data: BurialCreate, actor: Actor) -> Burial:

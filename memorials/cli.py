@@ -26,12 +26,13 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from memorials import clock
 from memorials import demo as demo_data
 from memorials import users as user_service
 from memorials.actors import SYSTEM
 from memorials.bootstrap import prepare_database
 from memorials.db import backend_name, create_db_engine, session_factory, transaction
-from memorials.divisions import normalize_code, prefix_of
+from memorials.divisions import division_prefix
 from memorials.errors import DomainError, ValidationProblem
 from memorials.exporting import export_facilities
 from memorials.facilities import FacilityQuery
@@ -50,6 +51,7 @@ err = Console(stderr=True)
 @contextmanager
 def open_session(write: bool = True) -> Iterator[Session]:
     settings = Settings()
+    clock.configure(settings.time_zone)
     engine = create_db_engine(settings.resolved_database_url())
     try:
         prepare_database(engine)
@@ -166,7 +168,7 @@ def export(
 ) -> None:
     """Export facilities as CSV, XLSX (ledger with Chinese headers) or GeoJSON."""
     try:
-        query = FacilityQuery(division=prefix_of(normalize_code(division, field="division")) if division else None)
+        query = FacilityQuery(division=division_prefix(division) if division else None)
         with open_session(write=False) as session:
             count = export_facilities(session=session, path=path, actor=SYSTEM, query=query)
     except DomainError as exc:

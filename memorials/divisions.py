@@ -86,6 +86,15 @@ def prefix_of(code: str) -> str:
     return code
 
 
+def division_prefix(value: str, *, field: str = "division") -> str:
+    """The code prefix a division code selects (``421122`` → ``421122``, ``420000`` → ``42``).
+
+    The one parser of a division given by a user (query parameters, CLI
+    options); raises ``ValidationProblem`` naming ``field``.
+    """
+    return prefix_of(normalize_code(value, field=field))
+
+
 def within(column: InstrumentedAttribute[str] | ColumnElement[str], prefix: str) -> ColumnElement[bool]:
     """SQL test "column's code starts with prefix", as a range an index can use."""
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)

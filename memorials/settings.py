@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     """Passwords hashed at once (Argon2 takes ~0.2 s of a core each)."""
     cookie_secure: bool = False
 
+    time_zone: str = "Asia/Shanghai"
+    """The bureau's time zone (IANA name): months of patrols, today's date for deadlines."""
+
     worker_threads: int = Field(default=40, ge=4, le=1000)
     """Threads that run request handlers; each database pool is sized to match."""
 

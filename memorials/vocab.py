@@ -37,6 +37,12 @@ class FacilityStatus(StrEnum):
     removed = "removed"
 
 
+STANDING_STATUSES = frozenset({FacilityStatus.in_use, FacilityStatus.under_repair})
+"""Facilities still standing: patrols are due and may be filed."""
+CLOSED_STATUSES = frozenset({FacilityStatus.relocated, FacilityStatus.removed})
+"""Facilities emptied or gone: nobody is buried there any more."""
+
+
 class Gender(StrEnum):
     male = "male"
     female = "female"

@@ -8,15 +8,13 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.auth import RegistryEditor, RegistryReader
-from api.deps import IdPath, Offset, ReadSession, WriteSession, query_problem
+from api.deps import DivisionPrefix, IdPath, Offset, ReadSession, WriteSession, query_problem
 from api.geojson import facility_collection
 from api.idempotency import IdempotencyDep
 from gis.coords import CoordinateError, check_point
 from gis.geodesy import parse_bbox
 from memorials import burials as burial_service
 from memorials import facilities as service
-from memorials.divisions import normalize_code, prefix_of
-from memorials.errors import ValidationProblem
 from memorials.models import Facility
 from memorials.schemas import (
     BurialCreate,
@@ -51,7 +49,7 @@ def facility_query(
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS84)")] = None,
     near: Annotated[str | None, Query(description="lon,lat (WGS84): nearest first")] = None,
     within_m: Annotated[float | None, Query(gt=0, le=5_000_000, description="with near: only within this many metres")] = None,
-    division: Annotated[str | None, Query(description="division code; its prefix selects everything inside")] = None,
+    division: DivisionPrefix = None,
     kind: Annotated[str | None, Query(description="one or more kinds, comma-separated")] = None,
     protection_level: Annotated[str | None, Query()] = None,
     status: Annotated[str | None, Query()] = None,
@@ -79,11 +77,7 @@ def facility_query(
             raise query_problem("near", exc.reason) from None
     elif within_m is not None:
         raise query_problem("within_m", "needs near=lon,lat")
-    if division:
-        try:
-            query.division = prefix_of(normalize_code(division, field="division"))
-        except ValidationProblem as exc:
-            raise query_problem("division", exc.reason) from None
+    query.division = division
     return query
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -23,7 +22,8 @@ from inspections.checklist import (
     SEVERITY_LABELS,
 )
 from inspections.compliance import month_index, period_of, report_span
-from inspections.service import LOCAL_TZ, InspectionQuery
+from inspections.service import InspectionQuery
+from memorials import clock
 from memorials.actors import Actor
 from memorials.divisions import get_division, normalize_code, prefix_of
 from memorials.errors import ValidationProblem
@@ -46,7 +46,7 @@ def inspect_page(request: Request, actor: Filer) -> Response:
 
 
 def _month_span(request: Request) -> tuple[str, str, str | None]:
-    this_month = datetime.now(LOCAL_TZ).strftime("%Y-%m")
+    this_month = clock.now().strftime("%Y-%m")
     first = request.query_params.get("from") or this_month
     last = request.query_params.get("to") or first
     try:
@@ -93,7 +93,7 @@ def inspections_page(
 @router.get("/inspections/{inspection_id}", response_class=HTMLResponse)
 def inspection_page(request: Request, inspection_id: IdPath, session: ReadSession, actor: Reader) -> Response:
     inspection = service.get_inspection(session=session, inspection_id=inspection_id, actor=actor)
-    today = datetime.now(LOCAL_TZ).date()
+    today = clock.today()
     out = service.inspection_out(session=session, inspection=inspection, urls=photo_urls, today=today)
     return render(request, "inspection.html", {"i": out, "checklist": CHECKLIST, **LABELS})
 
@@ -104,7 +104,7 @@ def defects_page(request: Request, session: ReadSession, actor: Reader) -> Respo
     if status not in ("open", "resolved", "overdue"):
         status = "open"
     division = _prefix(actor, request)
-    today = datetime.now(LOCAL_TZ).date()
+    today = clock.today()
     items, total = defect_service.list_defects(
         session=session, actor=actor, query=defect_service.DefectQuery(division=division or None, status=status),
         today=today, limit=500)

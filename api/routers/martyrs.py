@@ -7,13 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.auth import RegistryEditor, RegistryReader, Requires
-from api.deps import IdPath, IdQuery, Offset, ReadSession, WriteSession, query_problem
+from api.deps import DivisionPrefix, IdPath, IdQuery, Offset, ReadSession, WriteSession
 from api.idempotency import IdempotencyDep
 from memorials import martyrs as service
 from memorials import relatives as relative_service
 from memorials.actors import Actor
-from memorials.divisions import normalize_code, prefix_of
-from memorials.errors import ValidationProblem
 from memorials.permissions import Permission
 from memorials.schemas import (
     BurialOut,
@@ -36,18 +34,12 @@ def list_martyrs(
     session: ReadSession,
     actor: RegistryReader,
     q: Annotated[str | None, Query(max_length=100, description="name in simplified or traditional characters, or certificate number")] = None,
-    division: Annotated[str | None, Query()] = None,
+    division: DivisionPrefix = None,
     facility_id: IdQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Offset = 0,
 ) -> Page[MartyrOut]:
-    prefix = None
-    if division:
-        try:
-            prefix = prefix_of(normalize_code(division, field="division"))
-        except ValidationProblem as exc:
-            raise query_problem("division", exc.reason) from None
-    items, total = service.list_martyrs(session=session, actor=actor, q=q.strip() if q else None, division=prefix,
+    items, total = service.list_martyrs(session=session, actor=actor, q=q.strip() if q else None, division=division,
                                         facility_id=facility_id, limit=limit, offset=offset)
     return Page[MartyrOut](items=[MartyrOut.model_validate(m) for m in items], total=total, limit=limit,
                            offset=offset)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -14,27 +13,27 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import mapdata
 from api.auth import SESSION_COOKIE, Public, RegistryReader, Requires
-from api.deps import IdPath, ReadSession
+from api.deps import IdPath, ReadSession, WriteSession
 from api.mapdata import facility_markers
-from api.routers.facilities import facility_query
+from api.routers.facilities import FacilityFilter
 from api.signin import sign_in
 from api.templating import render
 from inspections import defects as defect_service
 from inspections import service as inspection_service
 from inspections.checklist import CATEGORY_LABELS, GRADE_LABELS, LEVEL_LABELS
 from inspections.defects import DefectQuery
-from inspections.service import LOCAL_TZ, InspectionQuery
+from inspections.service import InspectionQuery
 from maps.facilities import KIND_COLOURS, buried_text, facility_map, point_map, render_html
 from maps.tiles import TileSource, tile_source
 from memorials import audit as audit_service
+from memorials import clock
 from memorials import facilities as facility_service
 from memorials import martyrs as martyr_service
 from memorials import users as user_service
 from memorials.actors import Actor
 from memorials.burials import list_burials
 from memorials.divisions import get_division
-from memorials.errors import NotFound, ValidationProblem
-from memorials.facilities import FacilityQuery
+from memorials.errors import NotFound
 from memorials.permissions import Permission
 from memorials.relatives import list_relatives
 from memorials.visibility import entity_visible, visible_audit_values
@@ -86,11 +85,10 @@ async def login(
 
 
 @router.post("/logout")
-def logout(request: Request, actor: RegistryReader) -> Response:
+def logout(request: Request, session: WriteSession, actor: RegistryReader) -> Response:
     token = getattr(request.state, "session_token", None)
     if token:
-        with request.app.state.write_sessions.begin() as session:
-            user_service.end_session(session=session, token=token)
+        user_service.end_session(session=session, token=token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -110,35 +108,17 @@ def home(request: Request, session: ReadSession, actor: RegistryReader) -> Respo
     })
 
 
-def _page_query(request: Request) -> FacilityQuery:
-    params = request.query_params
-    return facility_query(
-        bbox=params.get("bbox") or None,
-        near=params.get("near") or None,
-        within_m=float(params["within_m"]) if params.get("within_m") else None,
-        division=params.get("division") or None,
-        kind=params.get("kind") or None,
-        protection_level=params.get("protection_level") or None,
-        status=params.get("status") or None,
-        q=params.get("q") or None,
-    )
-
-
 @router.get("/facilities", response_class=HTMLResponse)
 def facility_list(
-    request: Request, session: ReadSession, actor: RegistryReader, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+    request: Request, session: ReadSession, actor: RegistryReader, query: FacilityFilter,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    error = None
-    try:
-        query = _page_query(request)
-    except (ValidationProblem, ValueError) as exc:
-        query, error = FacilityQuery(), str(exc)
     rows, total = facility_service.list_facilities(session=session, query=query, actor=actor, limit=PAGE_SIZE,
                                                    offset=(page - 1) * PAGE_SIZE)
     params = {k: v for k, v in request.query_params.items() if k != "page" and v}
     return render(request, "facilities.html", {
         "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
-        "params": params, "query_string": urlencode(params), "error": error,
+        "params": params, "query_string": urlencode(params), "error": None,
     })
 
 
@@ -151,7 +131,7 @@ def facility_page(request: Request, facility_id: IdPath, session: ReadSession, a
     history = audit_service.history(session=session, entity="facility", entity_id=facility.id, limit=50)
     recent, _ = inspection_service.list_inspections(
         session=session, actor=actor, query=InspectionQuery(facility_id=facility.id), limit=10)
-    today = datetime.now(LOCAL_TZ).date()
+    today = clock.today()
     defects, _ = defect_service.list_defects(
         session=session, actor=actor, query=DefectQuery(facility_id=facility.id, status="open"), today=today)
     return render(request, "facility.html", {
@@ -191,13 +171,13 @@ def martyr_page(request: Request, martyr_id: IdPath, session: ReadSession, actor
 
 @router.get("/martyrs/{martyr_id}/relatives", response_class=HTMLResponse)
 def relatives_page(
-    request: Request, martyr_id: IdPath, actor: Annotated[Actor, Requires(Permission.relatives_read)]
+    request: Request, martyr_id: IdPath, session: WriteSession,
+    actor: Annotated[Actor, Requires(Permission.relatives_read)],
 ) -> Response:
     # An unmasked read is audited, so this page writes.
-    with request.app.state.write_sessions.begin() as session:
-        martyr = martyr_service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
-        relatives = list_relatives(session=session, martyr=martyr, actor=actor)
-        return render(request, "relatives.html", {"m": martyr, "relatives": relatives})
+    martyr = martyr_service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
+    relatives = list_relatives(session=session, martyr=martyr, actor=actor)
+    return render(request, "relatives.html", {"m": martyr, "relatives": relatives})
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -213,9 +193,8 @@ def _tiles(request: Request) -> TileSource:
 
 
 @router.get("/map/frame", response_class=HTMLResponse)
-def map_frame(request: Request, session: ReadSession, actor: RegistryReader) -> Response:
+def map_frame(request: Request, session: ReadSession, actor: RegistryReader, query: FacilityFilter) -> Response:
     """The Folium map itself (shown inside /map, or alone)."""
-    query = _page_query(request)
     markers = facility_markers(session=session, actor=actor, query=query, embed_names_up_to=mapdata.EMBED_NAMES_UP_TO)
     fmap = facility_map(markers, tiles=_tiles(request), facility_url="/facilities/{id}", popup_url="/map/popup/{id}")
     # Links in popups open in the page around the frame.
@@ -244,11 +223,11 @@ def _base_target() -> Element:
 
 
 @router.get("/audit/{entity}/{entity_id}", response_class=HTMLResponse)
-def audit_page(request: Request, entity: str, entity_id: str, actor: AuditReader) -> Response:
-    with request.app.state.write_sessions.begin() as session:
-        if not entity_visible(session=session, actor=actor, entity=entity, entity_id=entity_id):
-            raise NotFound(entity, entity_id)
-        entries = audit_service.history(session=session, entity=entity, entity_id=entity_id, limit=500)
-        rows = [(e, *visible_audit_values(session=session, actor=actor, entry=e)) for e in entries]
-        return render(request, "audit.html", {"entity": entity, "entity_id": entity_id, "rows": rows})
+def audit_page(request: Request, entity: str, entity_id: str, session: WriteSession, actor: AuditReader) -> Response:
+    # Reading relatives' history unmasked is audited, so this page writes.
+    if not entity_visible(session=session, actor=actor, entity=entity, entity_id=entity_id):
+        raise NotFound(entity, entity_id)
+    entries = audit_service.history(session=session, entity=entity, entity_id=entity_id, limit=500)
+    rows = [(e, *visible_audit_values(session=session, actor=actor, entry=e)) for e in entries]
+    return render(request, "audit.html", {"entity": entity, "entity_id": entity_id, "rows": rows})
 
