@@ -1,9 +1,11 @@
 """Fixtures: real databases on both backends, real apps, real users.
 
-Every test that touches the database runs twice, on SQLite and on
-PostgreSQL+PostGIS, each time in a database of its own: a copy of a
-template that was migrated (and, for ``demo_*`` fixtures, loaded with the
-demo district) once per session. PostGIS runs when
+Every test that touches the database runs on SQLite, and those marked
+``both_backends`` (spatial queries, migrations, concurrency, idempotency,
+transactions, SQL that dialects may read differently) on PostgreSQL+PostGIS
+too, each time in a database of its own: a copy of a template that was
+migrated (and, for ``demo_*`` fixtures, loaded with the demo district) once
+per session. PostGIS runs when
 ``MEMORIALS_TEST_POSTGRES_URL`` names a server (``.ci/run`` sets it);
 without it those tests are skipped with the reason, except under
 ``MEMORIALS_TEST_STRICT=1`` (CI), where a missing backend is an error.
@@ -19,13 +21,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
@@ -33,6 +35,7 @@ from api.main import create_app
 from memorials.bootstrap import prepare_database
 from memorials.db import create_db_engine, session_factory, transaction
 from memorials.demo import load_demo
+from memorials.models import Facility
 from memorials.settings import Settings
 from memorials.users import create_user, get_user
 from tests.factories import DEMO_DISTRICT, PASSWORD
@@ -137,7 +140,26 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     store.close()
 
 
-@pytest.fixture(params=BACKENDS)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_backends: behaviour that may differ between SQLite and PostGIS "
+                                       "(spatial, migrations, concurrency, idempotency, transactions, SQL)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Database tests run on SQLite; those marked ``both_backends`` on PostGIS too.
+
+    Backend-independent behaviour (validation, permissions, pages, files) is
+    tested once, so the suite gets faster, not slower, as domains are added.
+    """
+    if "backend" not in metafunc.fixturenames:
+        return
+    if any("backend" in getattr(m, "args", ("",))[0] for m in metafunc.definition.iter_markers("parametrize")):
+        return  # the test chose its backends itself
+    both = metafunc.definition.get_closest_marker("both_backends") is not None
+    metafunc.parametrize("backend", BACKENDS if both else ["sqlite"], indirect=True)
+
+
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgis":
         request.getfixturevalue("postgis_available")
@@ -199,6 +221,7 @@ class ApiClient:
 
     client: TestClient
     app_engine: Engine
+    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def login(self, username: str, password: str = PASSWORD) -> dict[str, str]:
         resp = self.client.post("/api/v1/auth/token", data={"username": username, "password": password})
@@ -206,12 +229,24 @@ class ApiClient:
         return {"Authorization": f"Bearer {resp.json()['access_token']}"}
 
     def user(self, role: str, jurisdiction: str = DEMO_DISTRICT, name: str | None = None) -> dict[str, str]:
-        """Create a user (once) and return bearer headers for it."""
+        """Create a user (once) and return bearer headers for it (signed in once: sign-ins are rate-limited)."""
         username = name or f"{role}_{jurisdiction}"
-        with transaction(session_factory(self.app_engine, write=True)) as s:
-            if get_user(session=s, username=username) is None:
-                create_user(session=s, username=username, password=PASSWORD, role=role, jurisdiction=jurisdiction)
-        return self.login(username)
+        if username not in self.tokens:
+            with transaction(session_factory(self.app_engine, write=True)) as s:
+                if get_user(session=s, username=username) is None:
+                    create_user(session=s, username=username, password=PASSWORD, role=role,
+                                jurisdiction=jurisdiction)
+            self.tokens[username] = self.login(username)
+        return self.tokens[username]
+
+    def demo_facility_id(self, code: str) -> int:
+        """The row id of the demo facility with this registry code: tests never assume row ids."""
+        items = self.get("/api/v1/facilities", params={"q": code}, headers=self.user("admin")).json()["items"]
+        return next(f["id"] for f in items if f["code"] == code)
+
+    def demo_martyr_id(self, name: str) -> int:
+        items = self.get("/api/v1/martyrs", params={"q": name}, headers=self.user("admin")).json()["items"]
+        return next(m["id"] for m in items if m["name"] == name)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.client, name)
@@ -253,6 +288,11 @@ class LiveServer:
         with transaction(session_factory(self.app.state.engine, write=True)) as s:  # type: ignore[attr-defined]
             create_user(session=s, username=name, password=PASSWORD, role=role, jurisdiction=jurisdiction)
         return name
+
+    def demo_facility_id(self, code: str) -> int:
+        """The row id of the demo facility with this registry code: tests never assume row ids."""
+        with transaction(session_factory(self.app.state.engine)) as s:  # type: ignore[attr-defined]
+            return s.scalar(select(Facility.id).where(Facility.code == code))
 
 
 @contextmanager

@@ -45,11 +45,15 @@ def martyr_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def gps_jpeg(lon: float | None, lat: float | None, *, taken: str = "2026:11:20 10:00:00", size=(400, 300),
+def gps_jpeg(lon: float | None, lat: float | None, *, taken: str | None = None, size=(400, 300),
              orientation: int | None = None) -> bytes:
     """A real JPEG with EXIF capture time and (when given) GPS, as a phone writes it."""
     from tests.photo_samples import exif_block, jpeg
 
+    if taken is None:  # a moment ago, as the phone's clock says (no fixed date that ages out of windows)
+        from datetime import datetime, timedelta, timezone
+
+        taken = (datetime.now(timezone(timedelta(hours=8))) - timedelta(minutes=5)).strftime("%Y:%m:%d %H:%M:%S")
     kwargs: dict[str, Any] = {"original": taken, "offset": "+08:00"}
     if lon is not None and lat is not None:
         kwargs.update(lon=lon, lat=lat)

@@ -132,7 +132,7 @@ def test_two_counties_never_see_each_other(demo_api):
     assert demo_api.get("/map/frame", headers=hongan).text.count(f'"/facilities/{theirs["id"]}"') == 0
     # and Macheng sees only its own
     assert demo_api.get("/api/v1/facilities", headers=macheng).json()["total"] == 1
-    assert demo_api.get("/api/v1/facilities/1", headers=macheng).status_code == 404
+    assert demo_api.get(f"/api/v1/facilities/{demo_api.demo_facility_id('421122-0001')}", headers=macheng).status_code == 404
 
 
 def test_every_change_is_in_the_audit_trail(api):
@@ -160,8 +160,9 @@ def test_no_route_edits_the_audit_trail(api, method):
 
 def test_pages_render_every_label(demo_api):
     h = demo_api.user("planner")
-    page = demo_api.get("/facilities/44", headers=h).text
+    page = demo_api.get(f"/facilities/{demo_api.demo_facility_id('421122-0044')}", headers=h).text
     assert "其他纪念设施" in page and "未定级" in page and "每 90 天" in page
-    for path in ("/", "/facilities", "/facilities/1", "/martyrs", "/martyrs/1", "/map", "/inspections", "/defects",
-                 "/audit/facility/1"):
+    cemetery, martyr = demo_api.demo_facility_id("421122-0001"), demo_api.demo_martyr_id("张德胜")
+    for path in ("/", "/facilities", f"/facilities/{cemetery}", "/martyrs", f"/martyrs/{martyr}", "/map",
+                 "/inspections", "/defects", f"/audit/facility/{cemetery}"):
         assert demo_api.get(path, headers=h).status_code == 200, path

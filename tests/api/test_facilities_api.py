@@ -6,6 +6,8 @@ from gis.coords import to_wgs84, wgs84_to_gcj02
 from gis.geodesy import haversine_m
 from tests.factories import DEMO_DISTRICT, DEMO_FACILITIES, facility_body
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def planner(api):
@@ -171,10 +173,10 @@ def test_burials(demo_api):
     assert made.json()["martyr_name"] == "周新民"
     listed = demo_api.get(f"/api/v1/facilities/{grave['id']}/burials", headers=h).json()
     assert [b["martyr_id"] for b in listed["items"]] == [martyr["id"]]
-    again = demo_api.post("/api/v1/facilities/1/burials", json={"martyr_id": martyr["id"]}, headers=h)
+    again = demo_api.post(f"/api/v1/facilities/{demo_api.demo_facility_id('421122-0001')}/burials", json={"martyr_id": martyr["id"]}, headers=h)
     assert again.status_code == 409 and "already lies" in again.json()["detail"][0]["msg"]
-    early = demo_api.post("/api/v1/facilities/1/burials",
+    early = demo_api.post(f"/api/v1/facilities/{demo_api.demo_facility_id('421122-0001')}/burials",
                           json={"martyr_id": martyr["id"], "since": "1940", "until": "1941"}, headers=h)
     assert early.status_code == 422 and early.json()["detail"][0]["loc"] == ["body", "since"]
-    ghost = demo_api.post("/api/v1/facilities/1/burials", json={"martyr_id": 99999}, headers=h)
+    ghost = demo_api.post(f"/api/v1/facilities/{demo_api.demo_facility_id('421122-0001')}/burials", json={"martyr_id": 99999}, headers=h)
     assert ghost.status_code == 422

@@ -5,9 +5,12 @@ a planner, an inspector and a case officer of the demo district, on both
 backends. A 5xx is always a bug; 4xx answers are the point.
 """
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+
+pytestmark = pytest.mark.both_backends
 
 EXAMPLES_PER_OPERATION = 12
 

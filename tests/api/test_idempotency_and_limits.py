@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -9,6 +10,8 @@ from memorials.db import session_factory, transaction
 from memorials.users import create_user
 from tests.conftest import make_settings
 from tests.factories import PASSWORD, facility_body, gps_jpeg, inspection_files, inspection_json, martyr_body
+
+pytestmark = pytest.mark.both_backends
 
 
 def test_retried_creation_gives_the_first_answer(api):

@@ -4,6 +4,8 @@ import pytest
 
 from tests.factories import martyr_body
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def planner(api):
@@ -67,7 +69,7 @@ def test_patch_keeps_partial_dates_and_audits(api, planner):
 
 def test_martyr_listing_by_facility(demo_api):
     h = demo_api.user("viewer")
-    lying = demo_api.get("/api/v1/martyrs?facility_id=2&limit=100", headers=h).json()
+    lying = demo_api.get(f"/api/v1/martyrs?facility_id={demo_api.demo_facility_id('421122-0002')}&limit=100", headers=h).json()
     assert lying["total"] == 22
     burials = demo_api.get(f"/api/v1/martyrs/{lying['items'][0]['id']}/burials", headers=h).json()
     assert burials["total"] >= 1
@@ -75,26 +77,26 @@ def test_martyr_listing_by_facility(demo_api):
 
 def test_relatives_masked_unless_the_role_needs_them(demo_api):
     officer = demo_api.user("case_officer")
-    made = demo_api.post("/api/v1/martyrs/1/relatives",
+    made = demo_api.post(f"/api/v1/martyrs/{demo_api.demo_martyr_id('张德胜')}/relatives",
                          json={"name": "张小红", "relation": "孙女", "phone": "13812341234",
                                "id_number": "420000199001011234", "address": "湖北省红安县七里坪镇长胜街8号"},
                          headers=officer)
     assert made.status_code == 201, made.text
     assert made.json()["phone"] == "13812341234"
     for role in ("viewer", "planner", "inspector", "organizer"):
-        rel = demo_api.get("/api/v1/martyrs/1/relatives", headers=demo_api.user(role)).json()["items"][0]
+        rel = demo_api.get(f"/api/v1/martyrs/{demo_api.demo_martyr_id('张德胜')}/relatives", headers=demo_api.user(role)).json()["items"][0]
         assert rel["phone"] == "138****1234"
         assert rel["id_number"] == "**************1234"
         assert "长胜街" not in rel["address"] and rel["masked"] is True
         history = demo_api.get("/api/v1/audit", params={"entity": "relative", "id": rel["id"]},
                                headers=demo_api.user(role)).json()["items"]
         assert "13812341234" not in str(history)
-    rel = demo_api.get("/api/v1/martyrs/1/relatives", headers=officer).json()["items"][0]
+    rel = demo_api.get(f"/api/v1/martyrs/{demo_api.demo_martyr_id('张德胜')}/relatives", headers=officer).json()["items"][0]
     assert rel["phone"] == "13812341234" and rel["masked"] is False
     reads = demo_api.get("/api/v1/audit", params={"entity": "martyr", "id": 1}, headers=officer).json()["items"]
     assert any(e["action"] == "read_contacts" and e["username"].startswith("case_officer") for e in reads)
     viewer = demo_api.user("viewer")
-    assert demo_api.post("/api/v1/martyrs/1/relatives", json={"name": "某人"}, headers=viewer).status_code == 403
+    assert demo_api.post(f"/api/v1/martyrs/{demo_api.demo_martyr_id('张德胜')}/relatives", json={"name": "某人"}, headers=viewer).status_code == 403
 
 
 def test_unknown_martyr_404(demo_api):

@@ -36,6 +36,7 @@ def _post_login(url: str, username: str, password: str) -> httpx.Response:
         return client.post(url + TOKEN, data={"username": username, "password": password})
 
 
+@pytest.mark.both_backends
 def test_parallel_wrong_passwords_lock_the_account_after_five(demo_db_url, tmp_path):
     """100 guesses at once: the lock holds (counted atomically), once, on both backends."""
     app = create_app(make_settings(demo_db_url, tmp_path, login_rate_per_address=10_000,
@@ -55,6 +56,7 @@ def test_parallel_wrong_passwords_lock_the_account_after_five(demo_db_url, tmp_p
         assert _post_login(server.url, "target", PASSWORD).status_code == 401
 
 
+@pytest.mark.both_backends
 def test_a_right_password_in_a_burst_of_guesses_cannot_outlast_the_lock(demo_db_url, tmp_path):
     """Guesses past the fifth never get their password checked: the right one sent late fails."""
     app = create_app(make_settings(demo_db_url, tmp_path, login_rate_per_address=10_000,
@@ -66,6 +68,7 @@ def test_a_right_password_in_a_burst_of_guesses_cannot_outlast_the_lock(demo_db_
         assert _post_login(server.url, "target", PASSWORD).status_code == 401
 
 
+@pytest.mark.both_backends
 def test_login_flood_leaves_other_writes_working(demo_db_url, tmp_path):
     """60 anonymous clients hammer sign-in; a planner's edits still go through, no 5xx anywhere."""
     app = create_app(make_settings(demo_db_url, tmp_path))

@@ -6,6 +6,7 @@ import os
 import httpx2 as httpx
 import pytest
 
+from memorials import clock
 from tests.browser.conftest import open_page, sign_in
 from tests.factories import PASSWORD, gps_jpeg
 
@@ -33,7 +34,7 @@ def _shot(page, name):
 def _photos(tmp_path, lon, lat, n=2):
     paths = []
     for i in range(n):
-        path = tmp_path / f"IMG_20261120_10{i:02d}.jpg"
+        path = tmp_path / f"IMG_{clock.now():%Y%m%d}_10{i:02d}.jpg"
         path.write_bytes(gps_jpeg(lon + i * 0.0001, lat))
         paths.append(str(path))
     return paths
@@ -42,7 +43,7 @@ def _photos(tmp_path, lon, lat, n=2):
 def test_patrol_filed_offline_is_sent_once_when_the_network_returns(live_server, browser, tmp_path):
     username = live_server.add_user("inspector")
     api = _token(live_server, username)
-    site = _site(live_server, api, 10)
+    site = _site(live_server, api, live_server.demo_facility_id("421122-0010"))
     record = open_page(browser, geolocation={"longitude": site["longitude"], "latitude": site["latitude"]},
                        **PHONE)
     sign_in(record, live_server, username)
@@ -127,9 +128,11 @@ def test_a_lost_answer_is_retried_without_a_duplicate(live_server, browser, tmp_
 
 def test_pages_show_the_patrols(live_server, browser, tmp_path):
     inspector = _token(live_server, live_server.add_user("inspector"))
-    body = {"facility_id": 10, "performed_at": "2026-11-20T10:00:00+08:00", "grade": "fair",
+    statue = live_server.demo_facility_id("421122-0010")
+    body = {"facility_id": statue, "performed_at": clock.now().isoformat(), "grade": "fair",
             "checklist": {"vegetation": {"result": "problem", "note": "杂草"}}}
-    site = _site(live_server, inspector, 10)
+    site = _site(live_server, inspector, statue)
+    month = clock.now().strftime("%Y-%m")
     resp = httpx.post(f"{live_server.url}/api/v1/inspections", headers=inspector,
                       data={"inspection": json.dumps(body)},
                       files=[("photos", ("a.jpg", gps_jpeg(site["longitude"], site["latitude"]), "image/jpeg"))])
@@ -137,18 +140,18 @@ def test_pages_show_the_patrols(live_server, browser, tmp_path):
     record = open_page(browser, viewport={"width": 1280, "height": 900})
     sign_in(record, live_server, live_server.add_user("planner"))
     page = record.page
-    page.goto(f"{live_server.url}/inspections?from=2026-11&to=2026-11")
+    page.goto(f"{live_server.url}/inspections?from={month}&to={month}")
     assert "巡查完成率" in page.inner_text("body") and site["name"] in page.inner_text("body")
     _shot(page, "inspections")
     page.click(f"a[href='/inspections/{resp.json()['id']}']")
-    page.locator(".photos img").first.wait_for()
-    assert page.evaluate("document.querySelector('.photos img').naturalWidth") > 0
+    page.wait_for_function("() => { const img = document.querySelector('.photos img');"
+                           " return img && img.complete && img.naturalWidth > 0; }")
     assert "位置已核验" in page.inner_text(".photos")
     _shot(page, "inspection")
     page.goto(f"{live_server.url}/defects")
     assert "植被侵害" in page.inner_text("table")
     with page.expect_download() as download:
-        page.goto(f"{live_server.url}/inspections?from=2026-11&to=2026-11")
+        page.goto(f"{live_server.url}/inspections?from={month}&to={month}")
         page.click("text=下载巡查台账")
     assert download.value.suggested_filename.endswith(".xlsx")
     assert record.errors == []

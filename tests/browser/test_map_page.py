@@ -87,7 +87,7 @@ def test_pages_in_chinese_on_a_phone(live_server, browser):
     assert "烈士纪念设施概况" in page.inner_text("h1")
     page.goto(f"{live_server.url}/facilities?kind=scattered_grave")
     assert "共 32 处" in page.inner_text("h1")
-    page.goto(f"{live_server.url}/facilities/1")
+    page.goto(f"{live_server.url}/facilities/{live_server.demo_facility_id('421122-0001')}")
     assert "安葬烈士" in page.inner_text("body")
     page.goto(f"{live_server.url}/martyrs?q=張德勝")
     rows = page.locator("table tbody tr")

@@ -11,6 +11,8 @@ from api.cli import app as cli
 from inspections.compliance import month_index, months_per_cycle, period_of
 from tests.factories import DEMO_FACILITIES, inspection_json
 
+pytestmark = pytest.mark.both_backends
+
 CST = timezone(timedelta(hours=8))
 TOWNSHIP = "421122104"   # 上新集镇
 

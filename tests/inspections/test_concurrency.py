@@ -4,8 +4,11 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx2 as httpx
+import pytest
 
 from tests.factories import PASSWORD, gps_jpeg, inspection_files, inspection_json
+
+pytestmark = pytest.mark.both_backends
 
 
 def _token(server, username) -> dict[str, str]:

@@ -12,6 +12,8 @@ from gis.coords import wgs84_to_gcj02
 from tests.factories import gps_jpeg, inspection_files, inspection_json
 from tests.photo_samples import jpeg_bomb
 
+pytestmark = pytest.mark.both_backends
+
 # Demo facility 10 (a statue in 上新集镇) and where it stands.
 FACILITY = 10
 

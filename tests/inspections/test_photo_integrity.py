@@ -17,6 +17,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx2 as httpx
+import pytest
 from sqlalchemy import select
 
 from evidence.models import Attachment
@@ -24,6 +25,8 @@ from evidence.store import original_key, screen_key, thumb_key
 from inspections import service
 from memorials.db import session_factory, transaction
 from tests.factories import PASSWORD, gps_jpeg, inspection_files, inspection_json
+
+pytestmark = pytest.mark.both_backends
 
 FACILITY = 10          # a statue in 上新集镇 (demo district)
 OTHER_FACILITY = 11

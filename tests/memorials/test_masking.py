@@ -226,10 +226,10 @@ def test_short_numbers_and_village_addresses_are_masked_everywhere(demo_api):
     officer = demo_api.user("case_officer")
     sent = {"name": "李大山", "relation": "侄子", "phone": "0713-5123456", "id_number": "E12345678",
             "address": "湖北省红安县张家湾村3组"}
-    made = demo_api.post("/api/v1/martyrs/1/relatives", json=sent, headers=officer)
+    made = demo_api.post(f"/api/v1/martyrs/{demo_api.demo_martyr_id('张德胜')}/relatives", json=sent, headers=officer)
     assert made.status_code == 201, made.text
     viewer = demo_api.user("viewer")
-    mine = [r for r in demo_api.get("/api/v1/martyrs/1/relatives", headers=viewer).json()["items"]
+    mine = [r for r in demo_api.get(f"/api/v1/martyrs/{demo_api.demo_martyr_id('张德胜')}/relatives", headers=viewer).json()["items"]
             if r["id"] == made.json()["id"]]
     assert mine == [{**sent, "id": made.json()["id"], "martyr_id": 1, "masked": True,
                      "phone": "0713-*****56", "id_number": "*****5678", "address": "湖北省红安县****"}]
@@ -239,7 +239,7 @@ def test_short_numbers_and_village_addresses_are_masked_everywhere(demo_api):
     new = history[-1]["new"]
     assert (new["phone"], new["id_number"], new["address"]) == ("0713-*****56", "*****5678", "湖北省红安县****")
 
-    page = demo_api.get("/martyrs/1/relatives", headers=viewer)
+    page = demo_api.get(f"/martyrs/{demo_api.demo_martyr_id('张德胜')}/relatives", headers=viewer)
     assert page.status_code == 200
     for secret in ("5123456", "123456", "E1234", "张家湾", "3组"):
         assert secret not in page.text and secret not in str(history)

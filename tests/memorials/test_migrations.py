@@ -8,6 +8,8 @@ import inspections.models  # noqa: F401  (registers the inspection tables on Bas
 from memorials.db import Base
 from memorials.migrate import current_revision, head_revision, upgrade
 
+pytestmark = pytest.mark.both_backends
+
 
 def _ignored(diff) -> bool:
     # The spatial index columns/tables live beside the models on purpose.

@@ -56,6 +56,7 @@ def test_money_in_xlsx_is_exact(tmp_path):
     assert Money(Decimal(str(read.value))) == Money("330000.30") and read.number_format == XLSX_FORMAT
 
 
+@pytest.mark.both_backends
 def test_money_column_sums_exactly_in_sql(engine):
     meta = MetaData()
     lines = Table("money_probe", meta, Column("id", Integer, primary_key=True), Column("amount", MoneyColumn()))

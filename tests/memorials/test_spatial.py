@@ -12,6 +12,8 @@ from memorials.schemas import FacilityCreate
 from memorials.spatial import spatial_index
 from tests.factories import facility_body
 
+pytestmark = pytest.mark.both_backends
+
 CENTER = (114.62, 31.29)
 
 
