@@ -43,7 +43,7 @@ def photo_files(tmp_path: Path) -> list[Path]:
 
 def test_a_patrol_with_photos_is_proven_and_opens_a_defect(demo_api, inspector, site, tmp_path):
     lon, lat, facility = site
-    near = gps_jpeg(lon + 0.0005, lat)                     # ~48 m east
+    near = gps_jpeg(lon + 0.0005, lat, taken="2026:11:20 10:00:00")  # ~48 m east
     far = gps_jpeg(lon + 0.02, lat)                        # ~1.9 km away
     stripped = gps_jpeg(None, None)                        # a browser removed the GPS
     body = inspection_json(FACILITY, position={"longitude": lon, "latitude": lat, "accuracy_m": 8})
