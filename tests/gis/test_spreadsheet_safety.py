@@ -122,7 +122,7 @@ def test_written_tables_are_inert_keep_numbers_and_read_back_unchanged(tmp_path)
 def test_facility_export_csv_and_xlsx_hold_no_formulas(api, db_url, tmp_path):
     planner = api.user("planner")
     body = facility_body(name='=HYPERLINK("http://x","y")', custodian="=1+1", custodian_person="@SUM(1+1)",
-                         address="-2+3", description="\x01＋cmd|' /C calc'!A0", patrol_interval_days=30)
+                         address="-2+3", description="\t＋cmd|' /C calc'!A0", patrol_interval_days=30)
     made = api.post("/api/v1/facilities", json=body, headers=planner)
     assert made.status_code == 201, made.text
     assert made.json()["name"] == '=HYPERLINK("http://x","y")'   # stored as given: the file is what is fixed
@@ -159,7 +159,7 @@ def test_patrol_ledger_holds_no_formulas(api, tmp_path):
     assert made.status_code == 201, made.text
     now = datetime.now(CST)
     period = now.strftime("%Y-%m")
-    body = inspection_json(made.json()["id"], performed_at=now.isoformat(), period=period, notes="\x07=1+1", checklist={
+    body = inspection_json(made.json()["id"], performed_at=now.isoformat(), period=period, notes="\t=1+1", checklist={
         "structure": {"result": "problem", "note": "@SUM(1+1)", "responsible_person": '=HYPERLINK("http://x","y")'},
         "vegetation": {"result": "problem", "note": "＝1+1"},   # responsible: the facility's custodian person
         "inscription": {"result": "ok"},
@@ -176,7 +176,7 @@ def test_patrol_ledger_holds_no_formulas(api, tmp_path):
     _assert_no_formulas(book)
 
     records = list(book["巡查记录"].values)
-    assert records[1][3] == "'=1+1烈士墓" and records[1][13] == "'=1+1"
+    assert records[1][3] == "'=1+1烈士墓" and records[1][13] == "'\t=1+1"
     assert records[1][10] == 0 and isinstance(records[1][9], int)          # counts stay numbers
     summary = list(book["按月汇总"].values)
     assert summary[1][1] == "'=1+1烈士墓" and summary[1][5] == 1
