@@ -21,7 +21,7 @@ from memorials.schemas import Input
 from tests.api.test_route_permissions import app_routes
 from tests.factories import gps_jpeg, inspection_json
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgis"], indirect=True)  # NUL and int4 differ
+pytestmark = pytest.mark.both_backends  # PostgreSQL cannot store NUL; its ids are int4
 
 UNSTORABLE = ["\x00", "a\x00b", "\x1b[2J", "\ud800"]
 NOT_IDS = ["²", "٣", "４２", "9" * 60, "2147483648", "-1"]

@@ -6,7 +6,7 @@ import pytest
 
 from tests.factories import DEMO_DISTRICT, OTHER_DISTRICT, OTHER_POINT, facility_body
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgis"], indirect=True)  # an outer join
+pytestmark = pytest.mark.both_backends  # an outer join
 
 FACILITY = 10  # a demo facility in 红安县
 
