@@ -12,7 +12,7 @@ from inspections.compliance import report_span
 from inspections.ledger import write_patrol_ledger
 from memorials.actors import SYSTEM
 from memorials.cli import open_session
-from memorials.divisions import normalize_code, prefix_of
+from memorials.divisions import division_prefix
 from memorials.errors import DomainError
 from memorials.settings import Settings
 
@@ -36,7 +36,7 @@ def patrols(
     try:
         max_months = Settings().max_report_months
         report_span(from_, to, max_months=max_months)
-        prefix = prefix_of(normalize_code(division, field="division"))
+        prefix = division_prefix(division)
         with open_session(write=False) as session:
             count = write_patrol_ledger(session=session, actor=SYSTEM, division=prefix, period_from=from_,
                                         period_to=to, path=output, max_months=max_months)

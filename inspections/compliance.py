@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,13 +27,13 @@ from sqlalchemy.orm import Session
 from inspections.checklist import DEFAULT_INTERVAL_DAYS, Level
 from inspections.models import Inspection, IntervalRule
 from inspections.schemas import ComplianceOut, DivisionCompliance, FacilityCompliance, check_period
-from inspections.service import LOCAL_TZ
+from memorials import clock
 from memorials.actors import Actor
 from memorials.divisions import scoped, within
 from memorials.errors import ValidationProblem
 from memorials.models import Division, Facility
+from memorials.vocab import STANDING_STATUSES
 
-DUE_STATUSES = ("in_use", "under_repair")
 MONTH_DAYS = 30.4375
 
 
@@ -124,7 +124,7 @@ def compliance(
     The span is checked by :func:`report_span` (``ValidationProblem`` naming ``from``/``to``).
     """
     report_span(period_from, period_to, max_months=max_months)
-    today = today or datetime.now(LOCAL_TZ).date()
+    today = today or clock.today()
     first, last = month_index(period_from), month_index(period_to)
     current = today.year * 12 + today.month - 1
     horizon = min(last, current)
@@ -134,7 +134,7 @@ def compliance(
         select(Facility.id, Facility.code, Facility.name, Facility.division_code, Facility.kind,
                Facility.patrol_interval_days, Facility.created_at)
         .where(scoped(Facility.division_code, actor.scope), within(Facility.division_code, division) if division
-               else Facility.id.is_not(None), Facility.status.in_(DUE_STATUSES))
+               else Facility.id.is_not(None), Facility.status.in_(STANDING_STATUSES))
         .order_by(Facility.code)
     ).all()
     intervals = {f.id: rules.interval(level, f.id, f.kind, f.patrol_interval_days) for f in facilities}
@@ -173,9 +173,9 @@ def compliance(
             due += 1
             done += any(start <= month <= end for month in months.get(f.id, ()))
         seen = last_seen.get(f.id)
-        seen_day = seen.astimezone(LOCAL_TZ).date() if seen else None
+        seen_day = seen.astimezone(clock.zone()).date() if seen else None
         # Never inspected: count from the start of the span (or registration, if earlier).
-        since = seen_day or min(f.created_at.astimezone(LOCAL_TZ).date(), month_end(first - 1) + timedelta(days=1))
+        since = seen_day or min(f.created_at.astimezone(clock.zone()).date(), month_end(first - 1) + timedelta(days=1))
         overdue = max(0, (reference - (since + timedelta(days=interval))).days)
         rows.append(FacilityCompliance(id=f.id, code=f.code, name=f.name, division_code=f.division_code,
                                        interval_days=interval, due=due, done=done, overdue_days=overdue,

@@ -19,7 +19,8 @@ from inspections.schemas import DefectOut, DefectUpdate
 from memorials import audit
 from memorials.actors import Actor
 from memorials.divisions import scoped, within
-from memorials.errors import NotFound, ValidationProblem
+from memorials.errors import ValidationProblem
+from memorials.scoping import get_or_404
 
 
 @dataclass
@@ -49,10 +50,7 @@ def list_defects(
 
 
 def get_defect(*, session: Session, defect_id: int, actor: Actor) -> Defect:
-    defect = session.get(Defect, defect_id)
-    if defect is None or not actor.covers(defect.division_code):
-        raise NotFound("defect", defect_id)
-    return defect
+    return get_or_404(session, Defect, defect_id, actor, entity="defect")
 
 
 def check_deadline(deadline: date, *, today: date, field: str) -> date:
@@ -78,7 +76,7 @@ def update_defect(*, session: Session, defect: Defect, data: DefectUpdate, actor
             raise ValidationProblem(name, "cannot be empty")
     if given.get("deadline") is not None and given["deadline"] != defect.deadline:
         check_deadline(given["deadline"], today=today, field="deadline")
-    before = audit.snapshot(defect, ("severity", "deadline", "responsible_person", "status", "resolution_note"))
+    changes = audit.Changes(defect, ("severity", "deadline", "responsible_person", "status", "resolution_note"))
     if given.get("status") == "resolved":
         if defect.status == "resolved":
             raise ValidationProblem("status", "the defect is already resolved")
@@ -90,13 +88,7 @@ def update_defect(*, session: Session, defect: Defect, data: DefectUpdate, actor
         if name in given and given[name] is not None:
             value = given[name]
             setattr(defect, name, value.value if hasattr(value, "value") else value)
-    after = audit.snapshot(defect, ("severity", "deadline", "responsible_person", "status", "resolution_note"))
-    changed = {k: v for k, v in before.items() if after[k] != v}
-    if changed:
-        session.flush()
-        audit.record(session=session, actor=actor, entity="defect", entity_id=defect.id,
-                     action="status" if "status" in changed else "update",
-                     old=changed, new={k: after[k] for k in changed})
+    changes.record(session=session, actor=actor, entity="defect", status_wins=True)
     return defect
 
 

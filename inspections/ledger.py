@@ -25,7 +25,7 @@ from inspections.checklist import (
 )
 from inspections.compliance import compliance, month_index, period_of, report_span
 from inspections.models import Defect, Inspection
-from inspections.service import LOCAL_TZ
+from memorials import clock
 from memorials.actors import Actor
 from memorials.divisions import scoped, within
 from memorials.models import Division
@@ -63,7 +63,7 @@ def write_patrol_ledger(
     for i in session.scalars(select(Inspection).where(*in_range).order_by(Inspection.performed_at, Inspection.id)):
         problems = [k for k, v in i.checklist.items() if v.get("result") == "problem"]
         records.append([
-            i.performed_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"), i.period, i.facility.code,
+            i.performed_at.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M"), i.period, i.facility.code,
             i.facility.name, names.get(i.division_code, i.division_code), LEVEL_LABELS[i.level], i.inspector_name,
             GRADE_LABELS[i.grade], "；".join(i.checklist[k].get("note") or k for k in problems) or "无",
             opened.get(i.id, 0), i.photo_count, i.verified_count,

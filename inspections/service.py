@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -27,20 +26,20 @@ from inspections.checklist import DEADLINE_DAYS, ITEMS, default_severity
 from inspections.defects import check_deadline, defect_out
 from inspections.models import OWNER_TYPE, Defect, Inspection
 from inspections.schemas import GpsOut, InspectionIn, InspectionOut, PhotoOut, PhotoUrls
-from memorials import audit
+from memorials import audit, clock
 from memorials.actors import Actor
 from memorials.divisions import scoped, within
 from memorials.errors import NotFound, ValidationProblem
 from memorials.facilities import get_facility
 from memorials.models import Facility
+from memorials.scoping import get_or_404
+from memorials.vocab import STANDING_STATUSES
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CLOCK_SKEW = timedelta(minutes=10)
-FILING_STATUSES = ("in_use", "under_repair")
 
 
 def _local_month(moment: datetime) -> str:
-    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m")
+    return moment.astimezone(clock.zone()).strftime("%Y-%m")
 
 
 def _previous_month(period: str) -> str:
@@ -51,7 +50,7 @@ def _previous_month(period: str) -> str:
 def _performed_at(data: InspectionIn, now: datetime) -> datetime:
     moment = data.performed_at
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL_TZ)  # a phone's local time: the bureau's zone
+        moment = moment.replace(tzinfo=clock.zone())  # a phone's local time: the bureau's zone
     if moment > now + CLOCK_SKEW:
         raise ValidationProblem("performed_at", "is in the future")
     if moment < now - timedelta(days=400):
@@ -84,11 +83,11 @@ def file_inspection(
         facility = get_facility(session=session, facility_id=data.facility_id, actor=actor)
     except NotFound:
         raise ValidationProblem("facility_id", f"no facility {data.facility_id}") from None
-    if facility.status not in FILING_STATUSES:
+    if facility.status not in STANDING_STATUSES:
         raise ValidationProblem("facility_id", f"{facility.name} is {facility.status}: it is no longer patrolled")
     performed_at = _performed_at(data, now)
     period = _period(data, performed_at)
-    today = now.astimezone(LOCAL_TZ).date()
+    today = now.astimezone(clock.zone()).date()
     for key, entry in data.checklist.items():
         if entry.deadline is not None:
             check_deadline(entry.deadline, today=today, field=f"checklist.{key}.deadline")
@@ -171,7 +170,7 @@ def _open_defects(session: Session, actor: Actor, facility: Facility, inspection
                   data: InspectionIn) -> None:
     open_items = set(session.scalars(select(Defect.item).where(Defect.facility_id == facility.id,
                                                                 Defect.status == "open")))
-    visit_day = inspection.performed_at.astimezone(LOCAL_TZ).date()
+    visit_day = inspection.performed_at.astimezone(clock.zone()).date()
     for key, entry in data.checklist.items():
         if entry.result != "problem" or key in open_items:
             continue
@@ -209,10 +208,7 @@ def _resolve_defects(session: Session, actor: Actor, facility: Facility, inspect
 
 
 def get_inspection(*, session: Session, inspection_id: int, actor: Actor) -> Inspection:
-    inspection = session.get(Inspection, inspection_id)
-    if inspection is None or not actor.covers(inspection.division_code):
-        raise NotFound("inspection", inspection_id)
-    return inspection
+    return get_or_404(session, Inspection, inspection_id, actor, entity="inspection")
 
 
 @dataclass

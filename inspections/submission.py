@@ -36,6 +36,7 @@ from inspections import service
 from inspections.schemas import InspectionIn, PhotoUrls
 from memorials import idempotency
 from memorials.actors import Actor
+from memorials.db import transaction
 from memorials.errors import ValidationProblem
 from memorials.idempotency import Replay, StoredAnswer
 
@@ -63,7 +64,7 @@ def submit(
     """File the inspection (or find it filed already); the answer is JSON with its status code."""
     print_ = _fingerprint(raw_json, uploads)
     if key is not None:
-        with ctx.read_sessions.begin() as session:
+        with transaction(ctx.read_sessions) as session:
             answer = idempotency.find(session=session, user_id=actor.user_id, key=key, method=method, path=path,
                                       print_=print_)
         if answer is not None:
@@ -71,7 +72,7 @@ def submit(
     if len(uploads) > ctx.max_photos:
         raise ValidationProblem("photos", f"at most {ctx.max_photos} photos per inspection")
     stored = accept(uploads, store=ctx.store, limits=ctx.limits, field="photos")
-    with ctx.write_sessions.begin() as session:
+    with transaction(ctx.write_sessions) as session:
         record = (idempotency.claim(session=session, user_id=actor.user_id, key=key, method=method, path=path,
                                     print_=print_) if key is not None else None)
         inspection = service.file_inspection(session=session, actor=actor, data=data, photos=stored,

@@ -77,13 +77,16 @@ class Changes:
         self.fields = tuple(fields)
         self.before = snapshot(obj, self.fields)
 
-    def record(self, *, session: Session, actor: Actor, entity: str, status_field: str = "status") -> AuditEntry | None:
+    def record(self, *, session: Session, actor: Actor, entity: str, status_field: str = "status",
+               status_wins: bool = False) -> AuditEntry | None:
+        """``status_wins``: a change that includes the status is a status change (a defect closed with a note)."""
         after = snapshot(self.obj, self.fields)
         changed = {k: v for k, v in self.before.items() if after[k] != v}
         if not changed:
             return None
         session.flush()
-        action = "status" if set(changed) == {status_field} else "update"
+        only_status = set(changed) == {status_field}
+        action = "status" if only_status or (status_wins and status_field in changed) else "update"
         return record(session=session, actor=actor, entity=entity, entity_id=self.obj.id,  # type: ignore[attr-defined]
                       action=action, old=changed, new={k: after[k] for k in changed})
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from starlette.background import BackgroundTask
 
 from api.auth import Requires
-from api.deps import IdPath, IdQuery, Offset, ReadSession, SettingsDep, WriteSession, query_problem
+from api.deps import IdPath, IdQuery, Offset, ReadSession, SettingsDep, WriteSession, division_query, query_problem
 from api.idempotency import IdempotencyDep
 from api.routers.evidence import photo_url
 from evidence.location import Thresholds
@@ -35,10 +35,10 @@ from inspections.schemas import (
     PhotoUrls,
     check_period,
 )
-from inspections.service import LOCAL_TZ, InspectionQuery
+from inspections.service import InspectionQuery
 from inspections.submission import Context, submit
+from memorials import clock
 from memorials.actors import Actor
-from memorials.divisions import normalize_code, prefix_of
 from memorials.errors import ValidationProblem
 from memorials.permissions import Permission
 from memorials.schemas import Page
@@ -57,16 +57,7 @@ def photo_urls(sha256: str) -> PhotoUrls:
 
 
 def _today() -> date:
-    return datetime.now(LOCAL_TZ).date()
-
-
-def _division(value: str | None, field: str = "division") -> str | None:
-    if not value:
-        return None
-    try:
-        return prefix_of(normalize_code(value, field=field))
-    except ValidationProblem as exc:
-        raise query_problem(field, exc.reason) from None
+    return clock.today()
 
 
 def _period(value: str | None, field: str) -> str | None:
@@ -150,7 +141,7 @@ def list_inspections(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> Page[InspectionOut]:
-    query = InspectionQuery(division=_division(division), facility_id=facility_id,
+    query = InspectionQuery(division=division_query(division), facility_id=facility_id,
                             level=level.value if level else None, period_from=_period(from_, "from"),
                             period_to=_period(to, "to"))
     items, total = service.list_inspections(session=session, actor=actor, query=query, limit=limit, offset=offset)
@@ -177,7 +168,7 @@ def list_defects(
     offset: Offset = 0,
 ) -> Page[DefectOut]:
     today = _today()
-    query = defect_service.DefectQuery(division=_division(division), facility_id=facility_id, status=status)
+    query = defect_service.DefectQuery(division=division_query(division), facility_id=facility_id, status=status)
     items, total = defect_service.list_defects(session=session, actor=actor, query=query, today=today, limit=limit,
                                                offset=offset)
     return Page[DefectOut](items=[defect_service.defect_out(d, today=today) for d in items], total=total,
@@ -202,7 +193,7 @@ def compliance(
 ) -> ComplianceOut:
     """Facility-months due and done, per facility and per division below, with the overdue days."""
     first, last = months
-    return compliance_service.compliance(session=session, actor=actor, division=_division(division) or "",
+    return compliance_service.compliance(session=session, actor=actor, division=division_query(division) or "",
                                          level=level.value, period_from=first, period_to=last,
                                          max_months=settings.max_report_months, today=_today())
 
@@ -228,7 +219,7 @@ def patrol_ledger(
 ) -> Response:
     """The patrol ledger (巡查台账) as an Excel workbook with Chinese headers."""
     first, last = months
-    prefix = _division(division) or ""
+    prefix = division_query(division) or ""
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
     handle.close()
     path = Path(handle.name)
