@@ -34,18 +34,17 @@ import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageFile, JpegImagePlugin, PngImagePlugin
 
 from evidence.exif import read_exif
 from evidence.store import Store, original_key, screen_key, thumb_key
+from memorials import clock
 
 MAX_FILENAME = 200  # the column's length
 NOT_AN_IMAGE = "not an image (content is not JPEG, PNG or HEIC)"
 CORRUPT = "image data is corrupt or truncated"
 JPEG_QUALITY = 82
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 _FILTER = Image.Resampling.LANCZOS
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 # What Pillow and libheif raise on a damaged header or stream.
@@ -175,7 +174,7 @@ def read_facts(
     *,
     max_bytes: int,
     max_pixels: int,
-    default_tz: tzinfo = SHANGHAI,
+    default_tz: tzinfo | None = None,
 ) -> PhotoFacts:
     """Check that ``data`` is a sound photo and read what it proves, without making display sizes.
 
@@ -190,7 +189,8 @@ def read_facts(
         The uploaded file; its name and declared type are ignored.
     max_bytes, max_pixels : int
         Limits from the settings.
-    default_tz : tzinfo
+    default_tz : tzinfo, optional
+        Zone of EXIF times without an offset; default the bureau's (``memorials.clock``).
         Zone for EXIF local times written without an offset: the bureau's own.
 
     Returns
@@ -218,7 +218,7 @@ def check(
     max_pixels: int,
     sha256: str | None = None,
     sizes: DisplaySizes = DisplaySizes(),  # noqa: B008 - frozen
-    default_tz: tzinfo = SHANGHAI,
+    default_tz: tzinfo | None = None,
 ) -> CheckedPhoto:
     """Check one photo and make its display sizes, decoding it once; nothing is written yet.
 
@@ -264,7 +264,7 @@ def ingest(
     max_bytes: int,
     max_pixels: int,
     sizes: DisplaySizes = DisplaySizes(),  # noqa: B008 - frozen
-    default_tz: tzinfo = SHANGHAI,
+    default_tz: tzinfo | None = None,
 ) -> PhotoFacts:
     """Check one photo and keep it with its display sizes (:func:`check`, then :meth:`CheckedPhoto.keep`).
 
@@ -290,7 +290,8 @@ def put_all(store: Store, files: dict[str, bytes]) -> None:
             raise error
 
 
-def _open(data: bytes, sha256: str | None, *, max_bytes: int, max_pixels: int, default_tz: tzinfo) -> _Photo:
+def _open(data: bytes, sha256: str | None, *, max_bytes: int, max_pixels: int, default_tz: tzinfo | None) -> _Photo:
+    default_tz = default_tz or clock.zone()  # a phone's local time without offset: the bureau's zone
     if not data:
         raise PhotoRejected("file is empty")
     if len(data) > max_bytes:

@@ -28,7 +28,7 @@ from typing import BinaryIO
 from evidence import documents, photos
 from evidence.documents import CheckedDocument, DocumentFacts, DocumentRejected
 from evidence.models import Kind
-from evidence.photos import SHANGHAI, CheckedPhoto, DisplaySizes, PhotoFacts, PhotoRejected, clean_filename, in_units
+from evidence.photos import CheckedPhoto, DisplaySizes, PhotoFacts, PhotoRejected, clean_filename, in_units
 from evidence.store import Store
 from memorials.errors import ValidationProblem
 from memorials.settings import Settings
@@ -97,7 +97,7 @@ def accept(
     kinds: frozenset[Kind] = frozenset({Kind.photo}),
     field: str = "photos",
     sizes: DisplaySizes = DisplaySizes(),  # noqa: B008 - frozen
-    default_tz: tzinfo = SHANGHAI,
+    default_tz: tzinfo | None = None,
 ) -> list[Accepted]:
     """Check every upload, then store them all; one entry per upload, in order (a file sent twice, twice).
 
@@ -146,7 +146,7 @@ def accept(
 
 
 def _check(upload: Upload, *, store: Store, limits: Limits, kinds: frozenset[Kind], sizes: DisplaySizes,
-           default_tz: tzinfo) -> CheckedPhoto | CheckedDocument:
+           default_tz: tzinfo | None) -> CheckedPhoto | CheckedDocument:
     if Kind.document in kinds and documents.is_pdf(upload.data):
         return documents.check(upload.data, max_bytes=limits.max_document_bytes, sha256=upload.sha256)
     if Kind.photo in kinds:
