@@ -127,20 +127,25 @@ engine.dispose()
 """
 
 
-def _run_in(tree: Path, *argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def _run_in(tree: Path, *argv: str, env: dict[str, str] | None = None,
+            log: Path | None = None) -> subprocess.Popen[bytes]:
+    """A Python process in ``tree``; its stderr goes to ``log`` (a pipe nobody reads would block it)."""
     environment = {**os.environ, "PYTHONPATH": str(tree), **(env or {})}
+    stderr = log.open("wb") if log else subprocess.PIPE
     return subprocess.Popen([sys.executable, *argv], cwd=tree, env=environment,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=stderr)
 
 
 class Server:
     def __init__(self, tree: Path, url: str, data_dir: Path) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = data_dir / "server.log"
         self.process = _run_in(tree, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
                                "--port", str(self.port), "--log-level", "warning",
                                env={"MEMORIALS_DATABASE_URL": url, "MEMORIALS_DATA_DIR": str(data_dir),
-                                    "MEMORIALS_TILES": "none"})
+                                    "MEMORIALS_TILES": "none"}, log=self.log)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -149,16 +154,19 @@ class Server:
             except httpx.HTTPError:
                 pass
             if self.process.poll() is not None:
-                raise RuntimeError(self.process.stderr.read().decode() if self.process.stderr else "server died")
+                raise RuntimeError(self.log.read_text(errors="replace")[-3000:])
             time.sleep(0.2)
         raise RuntimeError("the server did not start")
 
-    def stop(self) -> None:
+    def stop(self) -> str:
+        """Stop the server; the tracebacks it logged (``Exception in ASGI application``), if any."""
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        text = self.log.read_text(errors="replace")
+        return text if "Traceback" in text else ""
 
 
 def _token(base: str) -> dict[str, str]:
@@ -170,7 +178,7 @@ def _token(base: str) -> dict[str, str]:
 
 def _mixed(base: str, headers: dict[str, str], clients: int, seconds: float) -> Tally:
     tally = Tally()
-    with httpx.Client(base_url=base, headers=headers, timeout=60) as probe:
+    with httpx.Client(base_url=base, headers=headers, timeout=300) as probe:
         ids = [f["id"] for f in probe.get("/api/v1/facilities", params={"limit": 200, "division": "42"}).json()["items"]]
     stop_at = time.monotonic() + seconds
 
@@ -206,7 +214,7 @@ def _mixed(base: str, headers: dict[str, str], clients: int, seconds: float) -> 
 
 def _flood(base: str, headers: dict[str, str], clients: int, seconds: float) -> tuple[Tally, Tally]:
     flood, edits = Tally(), Tally()
-    with httpx.Client(base_url=base, headers=headers, timeout=60) as probe:
+    with httpx.Client(base_url=base, headers=headers, timeout=300) as probe:  # the server may still be busy
         facility = probe.get("/api/v1/facilities", params={"limit": 1}).json()["items"][0]["id"]
     stop_at = time.monotonic() + seconds
 
@@ -268,7 +276,9 @@ def _one(tree: Path, label: str, url: str, tmp: Path, args: argparse.Namespace) 
         mixed = _mixed(server.base, headers, args.load_clients, args.load_seconds).summary(args.load_seconds)
         flood, edits = _flood(server.base, headers, args.flood_clients, args.load_seconds)
     finally:
-        server.stop()
+        crashes = server.stop()
+    if crashes:
+        print(f"   {label}: the server logged errors:\n{crashes[-4000:]}", file=sys.stderr)
     f = flood.summary(args.load_seconds)
     e = edits.summary(args.load_seconds)
     limited = flood.codes.get("429", 0)
