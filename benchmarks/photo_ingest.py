@@ -49,7 +49,8 @@ from PIL.ExifTags import GPS, IFD, Base
 from PIL.TiffImagePlugin import IFDRational
 
 from evidence.exif import read_exif
-from evidence.photos import JPEG_QUALITY, DisplaySizes, ingest
+from evidence.photos import DisplaySizes, ingest
+from evidence.resample import JPEG_QUALITY
 from evidence.store import DiskStore, original_key, screen_key, thumb_key
 
 TITLE = "Photo ingest (12 MP JPEG → original + 1600 px + 320 px)"

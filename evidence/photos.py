@@ -28,24 +28,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
-import threading
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from PIL import Image, ImageFile, JpegImagePlugin, PngImagePlugin
 
 from evidence.exif import read_exif
+from evidence.resample import encode_jpeg, fit, pool, rgb, shrink
 from evidence.store import Store, original_key, screen_key, thumb_key
 from memorials import clock
 
 MAX_FILENAME = 200  # the column's length
 NOT_AN_IMAGE = "not an image (content is not JPEG, PNG or HEIC)"
 CORRUPT = "image data is corrupt or truncated"
-JPEG_QUALITY = 82
-_FILTER = Image.Resampling.LANCZOS
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 # What Pillow and libheif raise on a damaged header or stream.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError,
@@ -284,7 +280,7 @@ def ingest(
 
 def put_all(store: Store, files: dict[str, bytes]) -> None:
     """Write ``files`` at once, on the shared pool; content already there is freshened, not rewritten."""
-    jobs = [_pool().submit(store.put, key, data) for key, data in files.items()]
+    jobs = [pool().submit(store.put, key, data) for key, data in files.items()]
     for error in [job.exception() for job in jobs]:  # wait for all before raising
         if error is not None:
             raise error
@@ -388,106 +384,15 @@ def _load(image: Image.Image) -> None:
 def _display_sizes(photo: _Photo, sizes: DisplaySizes) -> tuple[bytes, bytes]:
     """The screen and thumbnail JPEGs (no metadata but the colour profile), from one decode."""
     image = photo.image
-    size = _fit(image.size, sizes.screen_px)
+    size = fit(image.size, sizes.screen_px)
     if image.format == "JPEG":
         image.draft("RGB", (round(size[0] * sizes.draft_gap), round(size[1] * sizes.draft_gap)))
     _load(image)  # the decode that proves the file whole
     icc = image.info.get("icc_profile") or None  # colours of Display P3 phone photos
-    screen = _shrink(_rgb(image), size, gap=sizes.draft_gap)
+    screen = shrink(rgb(image), size, gap=sizes.draft_gap)
     if photo.orientation in _TRANSPOSE:
         screen = screen.transpose(_TRANSPOSE[photo.orientation])
     screen.info = {}  # resizing copied the source's EXIF and XMP (which may hold GPS too)
-    encoded = _pool().submit(_jpeg, screen, icc)
-    thumb = _shrink(screen, _fit(screen.size, sizes.thumb_px), gap=2.0)
-    return encoded.result(), _jpeg(thumb, icc)
-
-
-def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
-    width, height = size
-    scale = long_side / max(width, height)
-    if scale >= 1:
-        return width, height
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def _rgb(image: Image.Image) -> Image.Image:
-    if image.mode == "RGB":
-        return image
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        return flat
-    return image.convert("RGB")
-
-
-def _shrink(image: Image.Image, size: tuple[int, int], *, gap: float) -> Image.Image:
-    """Lanczos to ``size``, after an integer box reduction where at least ``gap`` times ``size`` remains.
-
-    The reduction does for PNG and HEIF what DCT scaling does for JPEG.
-    """
-    factor = int(min(image.width / size[0], image.height / size[1]) / gap)
-    if factor >= 2:
-        image = image.reduce(factor)
-    if image.size == size:
-        return image
-    bands = _cores() if size[0] * size[1] >= 250_000 else 1
-    if bands == 1:
-        return image.resize(size, _FILTER)
-    # Pillow resamples on one core but releases the GIL: horizontal bands of
-    # the output, each from its own source box, are the same pixels in parallel.
-    width, height = size
-    cuts = [height * i // bands for i in range(bands + 1)]
-    step = image.height / height
-
-    def band(i: int) -> Image.Image:
-        box = (0.0, cuts[i] * step, float(image.width), cuts[i + 1] * step)
-        return image.resize((width, cuts[i + 1] - cuts[i]), _FILTER, box=box)
-
-    later = [_pool().submit(band, i) for i in range(1, bands)]
-    result = Image.new(image.mode, size)
-    result.paste(band(0), (0, 0))
-    for i, part in enumerate(later, start=1):
-        result.paste(part.result(), (0, cuts[i]))
-    return result
-
-
-def _jpeg(image: Image.Image, icc: bytes | None) -> bytes:
-    buffer = io.BytesIO()  # only the colour profile travels with derived images
-    image.save(buffer, format="JPEG", quality=JPEG_QUALITY, icc_profile=icc)
-    return buffer.getvalue()
-
-
-@functools.cache
-def _cores() -> int:
-    return max(1, min(4, len(os.sched_getaffinity(0))))
-
-
-_pool_lock = threading.Lock()
-_shared_pool: ThreadPoolExecutor | None = None
-_checking_pool: ThreadPoolExecutor | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    # Shared by all calls and made on first use; two threads more than cores so
-    # that writes waiting on the disk never hold up resampling.
-    global _shared_pool
-    with _pool_lock:
-        if _shared_pool is None:
-            _shared_pool = ThreadPoolExecutor(_cores() + 2, thread_name_prefix="evidence")
-        return _shared_pool
-
-
-def checking_pool() -> ThreadPoolExecutor:
-    """Where uploads are checked and decoded, one per core at a time for the whole process.
-
-    Photos of one submission decode side by side; however many requests
-    arrive, no more photos are decoded at once than there are cores, which
-    bounds the memory of decoded pixels. Its tasks may wait on the resampling
-    pool, never on each other.
-    """
-    global _checking_pool
-    with _pool_lock:
-        if _checking_pool is None:
-            _checking_pool = ThreadPoolExecutor(_cores(), thread_name_prefix="evidence-check")
-        return _checking_pool
+    encoded = pool().submit(encode_jpeg, screen, icc)
+    thumb = shrink(screen, fit(screen.size, sizes.thumb_px), gap=2.0)
+    return encoded.result(), encode_jpeg(thumb, icc)

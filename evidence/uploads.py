@@ -29,6 +29,7 @@ from evidence import documents, photos
 from evidence.documents import CheckedDocument, DocumentFacts, DocumentRejected
 from evidence.models import Kind
 from evidence.photos import CheckedPhoto, DisplaySizes, PhotoFacts, PhotoRejected, clean_filename, in_units
+from evidence.resample import checking_pool
 from evidence.store import Store
 from memorials.errors import ValidationProblem
 from memorials.settings import Settings
@@ -122,7 +123,7 @@ def accept(
     first = {}  # each distinct file once, at its first place
     for index, upload in enumerate(uploads):
         first.setdefault(upload.sha256, (index, upload))
-    jobs = {sha256: photos.checking_pool().submit(_check, upload, store=store, limits=limits, kinds=kinds,
+    jobs = {sha256: checking_pool().submit(_check, upload, store=store, limits=limits, kinds=kinds,
                                                   sizes=sizes, default_tz=default_tz)
             for sha256, (_index, upload) in first.items()}
     checked: dict[str, CheckedPhoto | CheckedDocument] = {}

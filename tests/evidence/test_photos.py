@@ -21,12 +21,12 @@ from PIL.TiffImagePlugin import IFDRational
 from evidence.exif import read_exif
 from evidence.photos import (
     CORRUPT,
-    JPEG_QUALITY,
     NOT_AN_IMAGE,
     PhotoRejected,
     ingest,
     read_facts,
 )
+from evidence.resample import JPEG_QUALITY
 from evidence.store import DiskStore, original_key, screen_key, thumb_key
 from tests import photo_samples as samples
 from tests.photo_samples import MARKER, exif_block, heic, jpeg, png

@@ -1,0 +1,111 @@
+"""Resampling, JPEG encoding and the worker pools of the photo pipeline.
+
+Pillow resamples on one core but releases the GIL, so a large image is
+resized in horizontal bands side by side; the pools are shared by the whole
+process and made on first use. :mod:`evidence.photos` decides what to make;
+this module makes the pixels.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from PIL import Image
+
+JPEG_QUALITY = 82
+_FILTER = Image.Resampling.LANCZOS
+
+
+def fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    width, height = size
+    scale = long_side / max(width, height)
+    if scale >= 1:
+        return width, height
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
+def shrink(image: Image.Image, size: tuple[int, int], *, gap: float) -> Image.Image:
+    """Lanczos to ``size``, after an integer box reduction where at least ``gap`` times ``size`` remains.
+
+    The reduction does for PNG and HEIF what DCT scaling does for JPEG.
+    """
+    factor = int(min(image.width / size[0], image.height / size[1]) / gap)
+    if factor >= 2:
+        image = image.reduce(factor)
+    if image.size == size:
+        return image
+    bands = cores() if size[0] * size[1] >= 250_000 else 1
+    if bands == 1:
+        return image.resize(size, _FILTER)
+    # Pillow resamples on one core but releases the GIL: horizontal bands of
+    # the output, each from its own source box, are the same pixels in parallel.
+    width, height = size
+    cuts = [height * i // bands for i in range(bands + 1)]
+    step = image.height / height
+
+    def band(i: int) -> Image.Image:
+        box = (0.0, cuts[i] * step, float(image.width), cuts[i + 1] * step)
+        return image.resize((width, cuts[i + 1] - cuts[i]), _FILTER, box=box)
+
+    later = [pool().submit(band, i) for i in range(1, bands)]
+    result = Image.new(image.mode, size)
+    result.paste(band(0), (0, 0))
+    for i, part in enumerate(later, start=1):
+        result.paste(part.result(), (0, cuts[i]))
+    return result
+
+
+def encode_jpeg(image: Image.Image, icc: bytes | None) -> bytes:
+    buffer = io.BytesIO()  # only the colour profile travels with derived images
+    image.save(buffer, format="JPEG", quality=JPEG_QUALITY, icc_profile=icc)
+    return buffer.getvalue()
+
+
+@functools.cache
+def cores() -> int:
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
+_pool_lock = threading.Lock()
+_shared_pool: ThreadPoolExecutor | None = None
+_checking_pool: ThreadPoolExecutor | None = None
+
+
+def pool() -> ThreadPoolExecutor:
+    # Shared by all calls and made on first use; two threads more than cores so
+    # that writes waiting on the disk never hold up resampling.
+    global _shared_pool
+    with _pool_lock:
+        if _shared_pool is None:
+            _shared_pool = ThreadPoolExecutor(cores() + 2, thread_name_prefix="evidence")
+        return _shared_pool
+
+
+def checking_pool() -> ThreadPoolExecutor:
+    """Where uploads are checked and decoded, one per core at a time for the whole process.
+
+    Photos of one submission decode side by side; however many requests
+    arrive, no more photos are decoded at once than there are cores, which
+    bounds the memory of decoded pixels. Its tasks may wait on the resampling
+    pool, never on each other.
+    """
+    global _checking_pool
+    with _pool_lock:
+        if _checking_pool is None:
+            _checking_pool = ThreadPoolExecutor(cores(), thread_name_prefix="evidence-check")
+        return _checking_pool
