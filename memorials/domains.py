@@ -55,6 +55,14 @@ class DomainPackage:
     """``"module:attribute"`` of each FastAPI router (API and pages) the app mounts."""
     attachment_owners: Mapping[str, OwnerScope] = field(default_factory=dict, hash=False)
     """Owner types this package attaches photos and documents to (``evidence``), with who may see them."""
+    migrations: str | None = None
+    """Package (``"repairs.migrations"``) holding the domain's own Alembic branch.
+
+    Its first revision grows from the core revision it needs
+    (``down_revision = "0005_evidence"``, ``branch_labels = ("repairs",)``); later
+    ones follow in the branch. Domains add tables without sharing one revision
+    chain, and ``memorials.migrate`` upgrades to every head.
+    """
 
 
 @cache
@@ -89,6 +97,16 @@ def attachment_owners() -> dict[str, OwnerScope]:
                 raise TypeError(f"attachment owner type {owner_type!r} is registered twice ({package.name})")
             owners[owner_type] = scope
     return owners
+
+
+def migration_locations() -> list[str]:
+    """The directories of every domain package's own Alembic branch."""
+    locations = []
+    for package in discover():
+        if package.migrations:
+            module = importlib.import_module(package.migrations)
+            locations.extend(module.__path__)
+    return locations
 
 
 def load_object(path: str) -> Any:

@@ -1,7 +1,13 @@
-"""Bring a database to the latest schema revision (Alembic), and say which it is."""
+"""Bring a database to the latest schema revision (Alembic), and say which it is.
+
+The core's revisions live in ``migrations/versions``; each domain package may
+keep its own branch (``DomainPackage.migrations``), so a database has one head
+per branch. A revision is reported as the sorted heads joined by ``+``.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -11,27 +17,36 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 import migrations
+from memorials import domains
 
 
 def _config() -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    root = Path(migrations.__file__).parent
+    cfg.set_main_option("script_location", str(root))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join([str(root / "versions"), *domains.migration_locations()]))
     return cfg
 
 
+def _joined(heads) -> str:
+    return "+".join(sorted(heads))
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None
-    return head
+    heads = ScriptDirectory.from_config(_config()).get_heads()
+    assert heads
+    return _joined(heads)
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return _joined(heads) if heads else None
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply every migration up to ``revision`` in one transaction."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Apply every migration up to ``revision`` (every branch's head by default) in one transaction."""
     cfg = _config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
