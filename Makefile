@@ -20,9 +20,11 @@ run: install
 	$(BIN)/memorials demo --if-empty
 	$(BIN)/memorials serve
 
-## Install everything and run every test (SQLite; PostGIS too when MEMORIALS_TEST_POSTGRES_URL is set).
+## Install everything and run every test (SQLite; PostGIS too when MEMORIALS_TEST_POSTGRES_URL is set),
+## one worker process per core (pytest-xdist; TEST_WORKERS=0 runs them in this process).
+TEST_WORKERS ?= auto
 test: install system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## Debian packages the tests need (headless Chromium); skipped where apt-get cannot run.
 system-deps:
