@@ -16,11 +16,11 @@ every file before it stores any.
 
 Detail matters: a screen image must keep a headstone's inscription legible.
 Measured against a full decode with a Lanczos resize (``docs/benchmarks.md``),
-decoding with libjpeg's DCT scaling to at least the screen size and finishing
-with Lanczos keeps about 85% of the reference's sharpness (Laplacian
-variance) where the former bicubic finish kept 61%; decoding at twice the
-screen size (a full decode for a 12 MP photo) keeps all of it at about twice
-the time, slower than libvips.
+decoding at no less than twice the screen size (libjpeg's DCT scaling; a full
+decode for a 12 MP photo) and finishing with libvips' lanczos3 keeps all of
+the reference's sharpness (Laplacian variance) and is faster than libvips'
+own thumbnailing; decoding at just the screen size would keep about 85%,
+the former bicubic finish kept 61%.
 """
 
 from __future__ import annotations
@@ -89,13 +89,13 @@ class DisplaySizes:
 
     ``draft_gap``: libjpeg decodes straight to the smallest scale (1/1, 1/2,
     1/4, 1/8) still at least ``draft_gap`` times the screen size; Lanczos
-    does the rest. 1 is the fast default; 2 keeps a little more detail for
-    about twice the time on 12 MP photos (see the module docstring).
+    does the rest. 2 keeps the reference's detail; 1 is a little faster and
+    keeps about 85% of it (see the module docstring).
     """
 
     screen_px: int = 1600
     thumb_px: int = 320
-    draft_gap: float = 1.0
+    draft_gap: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -222,9 +222,9 @@ def check(
     holds this photo's display sizes, they are freshened and the pixels are
     not decoded at all: they were decoded whole when those files were made.
     Otherwise libjpeg decodes straight to the smallest DCT scale still at
-    least the screen size (see :class:`DisplaySizes`), Lanczos makes the
-    screen image, the EXIF orientation turns that small image, and the
-    thumbnail is made from it; resampling runs in bands on all cores.
+    twice the screen size (see :class:`DisplaySizes`), Lanczos (libvips, on
+    all cores) makes the screen image, the EXIF orientation turns that small
+    image, and the thumbnail is made from it.
 
     Parameters
     ----------
