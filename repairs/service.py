@@ -134,7 +134,8 @@ def create_project(*, session: Session, actor: Actor, data: ProjectIn, idempoten
 
 def get_project(*, session: Session, project_id: int, actor: Actor, lock: bool = False) -> RepairProject:
     if lock:
-        project = session.scalar(select(RepairProject).where(RepairProject.id == project_id).with_for_update())
+        project = session.scalar(select(RepairProject).where(RepairProject.id == project_id).with_for_update()
+                                 .execution_options(populate_existing=True))
         if project is None or not actor.covers(project.division_code):
             raise NotFound("repair", project_id)
         return project
