@@ -112,7 +112,7 @@ class Defect(Base):
     after_photos: Mapped[list[Attachment]] = relationship(
         primaryjoin=lambda: and_(foreign(Attachment.owner_id) == Defect.id,
                                  Attachment.owner_type == DEFECT_OWNER_TYPE),
-        order_by=lambda: Attachment.position, viewonly=True)
+        order_by=lambda: Attachment.position, viewonly=True, lazy="selectin")
     """Photos of the put-right site (``evidence`` attachments of owner type ``defect``)."""
 
 

@@ -119,6 +119,7 @@ BODIES = {
 }
 MULTIPART = {"/api/v1/inspections"}
 EVIDENCE_UPLOADS = {"/api/v1/repairs/{repair_id}/evidence"}
+FIXED_UPLOADS = {"/api/v1/defects/{defect_id}/fixed"}
 FORMS = {
     "/api/v1/auth/token": {"username": "nobody", "password": "wrong-password"},
     "/login": {"username": "nobody", "password": "wrong-password", "csrf_token": "x"},
@@ -172,7 +173,9 @@ def _call(api, method: str, path: str, route_path: str, headers: dict[str, str],
     query = QUERIES.get(route_path, lambda p: {})(params)
     kwargs: dict[str, object] = {"headers": headers, "params": query, "follow_redirects": False}
     if method in ("POST", "PATCH", "PUT"):
-        if route_path in EVIDENCE_UPLOADS:
+        if route_path in FIXED_UPLOADS:
+            kwargs["files"] = [("photos", ("after.jpg", gps_jpeg(114.72, 31.46), "image/jpeg"))]
+        elif route_path in EVIDENCE_UPLOADS:
             kwargs["data"] = {"phase": "before"}
             kwargs["files"] = [("files", ("before.jpg", gps_jpeg(114.72, 31.46), "image/jpeg"))]
         elif route_path in MULTIPART:
