@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from memorials.domains import DomainPackage
 from repairs.cli import register
+from repairs.demo import load as load_demo
 from repairs.models import OWNER_TYPE
 from repairs.visibility import evidence_owners, resolve
 
@@ -15,5 +16,6 @@ DOMAIN = DomainPackage(
     audit_resolver=resolve,
     routers=("api.routers.repairs:router", "api.routers.repair_pages:router"),
     attachment_owners={OWNER_TYPE: evidence_owners},
+    demo=load_demo,
     migrations="repairs.migrations",
 )
