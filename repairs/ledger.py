@@ -32,7 +32,7 @@ from repairs import money as money_service
 from repairs.models import Expenditure, RepairProject
 from repairs.schemas import SummaryOut
 from repairs.service import is_overdue
-from repairs.summary import _where, summary
+from repairs.summary import project_places, summary
 from repairs.vocab import KIND_LABELS, SOURCE_LABELS, STATE_LABELS
 
 
@@ -106,7 +106,7 @@ def write_repair_ledger(*, session: Session, actor: Actor, division: str, year: 
 
     projects = []
     for index, p in enumerate(session.scalars(
-            select(RepairProject).where(*_where(actor, division)).order_by(RepairProject.planned_start,
+            select(RepairProject).where(*project_places(actor, division)).order_by(RepairProject.planned_start,
                                                                            RepairProject.id)), start=1):
         totals = money_service.totals(session=session, project_id=p.id)
         projects.append([index, p.title, KIND_LABELS[p.kind], "、".join(f.name for f in p.facilities),
@@ -120,7 +120,7 @@ def write_repair_ledger(*, session: Session, actor: Actor, division: str, year: 
     spending = []
     first, last = date(year, 1, 1), date(year, 12, 31)
     stmt = (select(Expenditure).join(RepairProject, RepairProject.id == Expenditure.project_id)
-            .where(*_where(actor, division), Expenditure.paid_on.between(first, last))
+            .where(*project_places(actor, division), Expenditure.paid_on.between(first, last))
             .order_by(Expenditure.paid_on, Expenditure.id))
     for index, e in enumerate(session.scalars(stmt), start=1):
         project = session.get(RepairProject, e.project_id)

@@ -45,7 +45,7 @@ def _fen(value: object) -> Money:
     return Money.from_fen(int(value or 0))  # type: ignore[call-overload]
 
 
-def _where(actor: Actor, division: str):  # type: ignore[no-untyped-def]
+def project_places(actor: Actor, division: str):  # type: ignore[no-untyped-def]
     out = [scoped(RepairProject.division_code, actor.scope)]
     if division:
         out.append(within(RepairProject.division_code, division))
@@ -54,7 +54,7 @@ def _where(actor: Actor, division: str):  # type: ignore[no-untyped-def]
 
 def summary(*, session: Session, actor: Actor, division: str, year: int, today: date) -> SummaryOut:
     first, last = date(year, 1, 1), date(year, 12, 31)
-    places = _where(actor, division)
+    places = project_places(actor, division)
     by_kind = {k.value: Money(0) for k in RepairKind}
     for kind, amount in session.execute(
             select(RepairProject.kind, func.sum(Expenditure.amount))
