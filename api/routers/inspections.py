@@ -38,10 +38,11 @@ from inspections.schemas import (
 )
 from inspections.service import InspectionQuery
 from inspections.submission import Context, submit
-from memorials import clock
+from memorials import clock, idempotency
 from memorials.actors import Actor
 from memorials.db import transaction
 from memorials.errors import ValidationProblem
+from memorials.idempotency import Replay
 from memorials.permissions import Permission
 from memorials.schemas import Page
 
@@ -200,6 +201,7 @@ def mark_defect_fixed(
     request: Request,
     defect_id: IdPath,
     actor: DefectManager,
+    idem: IdempotencyDep,
     photos: Annotated[list[UploadFile], File(description="photos of the put-right site, taken there (EXIF GPS)")],
     note: Annotated[str, Form(max_length=2000)] = "",
     position: Annotated[str | None, Form(max_length=500, description='the phone\'s {"longitude", "latitude", '
@@ -221,13 +223,25 @@ def mark_defect_fixed(
             raise ValidationProblem("position", 'expected {"longitude": …, "latitude": …, "crs": "wgs84"}') from None
     uploads = [Upload.read(p.file, filename=p.filename or "", max_bytes=settings.max_photo_bytes, field=f"photos[{i}]")
                for i, p in enumerate(photos)]
+    keyed = idem.key is not None and actor.user_id is not None
+    print_ = idempotency.fingerprint(json.dumps([note, position]), *(u.sha256 for u in uploads))
+    if keyed:
+        with transaction(state.read_sessions) as session:
+            answer = idempotency.find(session=session, user_id=actor.user_id, key=idem.key, method=idem.method,
+                                      path=idem.path, print_=print_)
+        if answer is not None:
+            raise Replay(answer)
     accepted = accept(uploads, store=state.evidence_store, limits=Limits.of(settings), field="photos")
     thresholds = Thresholds(settings.photo_verify_radius_m, settings.position_gap_flag_m)
     with transaction(state.write_sessions) as session:
+        record = (idempotency.claim(session=session, user_id=actor.user_id, key=idem.key, method=idem.method,
+                                    path=idem.path, print_=print_) if keyed else None)
         defect = defect_service.get_defect(session=session, defect_id=defect_id, actor=actor)
         defect = defect_service.mark_fixed(session=session, defect=defect, actor=actor, photos=accepted, note=note,
                                            device=device, thresholds=thresholds)
         body = defect_service.defect_out(defect, today=_today()).model_dump_json()
+        if record is not None:
+            idempotency.complete(session=session, record=record, status_code=200, body=body)
     return Response(body, media_type="application/json")
 
 

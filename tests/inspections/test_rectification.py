@@ -51,9 +51,13 @@ def test_assign_extend_and_fix_with_a_photo_taken_there(demo_api):
     assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "photos"
     assert "far" in refused.json()["detail"][0]["msg"]
     near = gps_jpeg(grave["longitude"] + 0.0003, grave["latitude"], taken=photo_taken(3))
-    resp = demo_api.post(f"{url}/fixed", headers=planner, data={"note": "碑文已重新描红"},
+    keyed = {**planner, "Idempotency-Key": "fixed-1"}
+    resp = demo_api.post(f"{url}/fixed", headers=keyed, data={"note": "碑文已重新描红"},
                          files=[("photos", ("after.jpg", near, "image/jpeg"))])
     assert resp.status_code == 200, resp.text
+    retried = demo_api.post(f"{url}/fixed", headers=keyed, data={"note": "碑文已重新描红"},
+                            files=[("photos", ("after.jpg", near, "image/jpeg"))])
+    assert retried.status_code == 200 and retried.json() == resp.json()  # a retry gets the first answer
     fixed = resp.json()
     assert fixed["status"] == "resolved" and fixed["resolution_kind"] == "photo" and len(fixed["after_photos"]) == 1
     photo = demo_api.get(f"/api/v1/photos/{fixed['after_photos'][0]}/thumb", headers=demo_api.user("viewer"))
