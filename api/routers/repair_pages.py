@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 
 from api.auth import Requires
 from api.deps import IdPath, ReadSession
@@ -25,6 +26,8 @@ from memorials.errors import ValidationProblem
 from memorials.models import Facility
 from memorials.money import Money
 from memorials.permissions import Permission
+from memorials.scoping import in_scope
+from memorials.vocab import CLOSED_STATUSES
 from memorials.vocab import KIND_LABELS as FACILITY_KIND_LABELS
 from memorials.vocab import LEVEL_LABELS as PROTECTION_LABELS
 from memorials.vocab import STATUS_LABELS as FACILITY_STATUS_LABELS
@@ -40,6 +43,8 @@ Runner = Annotated[Actor, Requires(Permission.repairs_run)]
 LABELS = {"REPAIR_KIND_LABELS": KIND_LABELS, "SOURCE_LABELS": SOURCE_LABELS, "STATE_LABELS": STATE_LABELS,
           "PHASE_LABELS": PHASE_LABELS, "CATEGORY_LABELS": CATEGORY_LABELS, "SEVERITY_LABELS": SEVERITY_LABELS}
 PAGE_SIZE = 30
+MAX_CHOICES = 2000
+"""Facilities offered by the new-project form (a county has tens to hundreds)."""
 
 
 def _division(actor: Actor, value: str | None) -> str:
@@ -106,11 +111,13 @@ def new_repair_page(request: Request, session: ReadSession, actor: Runner) -> Re
     facility_ids = _ids(request.query_params.getlist("facility_id"))
     defects = [d for d in (session.get(Defect, i) for i in defect_ids)
                if d is not None and actor.covers(d.division_code) and d.status == "open"]
-    facilities = [f for f in (session.get(Facility, i) for i in facility_ids)
-                  if f is not None and actor.covers(f.division_code)]
+    choices = list(session.scalars(
+        select(Facility).where(in_scope(Facility.division_code, actor), Facility.status.not_in(CLOSED_STATUSES))
+        .order_by(Facility.code).limit(MAX_CHOICES)))
     today = clock.today()
     return render(request, "repair_new.html", {
-        "defects": [defect_service.defect_out(d, today=today) for d in defects], "facilities": facilities,
+        "defects": [defect_service.defect_out(d, today=today) for d in defects], "choices": choices,
+        "chosen": set(facility_ids),
         "kinds": list(RepairKind), "today": today, **LABELS,
     })
 

@@ -51,6 +51,12 @@
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.disabled || el.name === "csrf_token") { return; }
       if ((el.type === "checkbox" || el.type === "radio") && !el.checked) { return; }
+      if (el.type === "select-multiple") {
+        Array.prototype.forEach.call(el.selectedOptions, function (option) {
+          setNested(body, el.name, el.getAttribute("data-type") === "int" ? parseInt(option.value, 10) : option.value);
+        });
+        return;
+      }
       var value = el.value;
       if (value === "" && !el.hasAttribute("data-keep-empty")) { return; }
       if (el.getAttribute("data-type") === "int") { value = parseInt(value, 10); }

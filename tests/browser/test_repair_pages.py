@@ -114,3 +114,26 @@ def test_a_project_walks_from_proposal_to_completion_through_the_pages(live_serv
     # The refusals shown above are 4xx answers the browser logs; nothing else may have gone wrong.
     assert [e for e in record.errors if not e.startswith("Failed to load resource")] == []
     assert all(url.startswith(live_server.url) or url.startswith("data:") for url in record.requests)
+
+
+def test_a_project_for_several_facilities_is_proposed_from_the_form(live_server, browser):
+    from tests.repairs.helpers import MONUMENT
+
+    planner = live_server.add_user("planner", name="repair_planner")
+    grave, monument = live_server.demo_facility_id(GRAVE), live_server.demo_facility_id(MONUMENT)
+    record = open_page(browser)
+    page = record.page
+    sign_in(record, live_server, planner)
+    page.goto(f"{live_server.url}/repairs/new?facility_id={grave}")
+    page.select_option("select[name='facility_ids[]']", [str(grave), str(monument)])
+    page.fill("input[name=title]", "两处纪念设施日常维护")
+    page.fill("input[name=planned_end]", (clock.today() - timedelta(days=400)).isoformat())
+    page.click("main button[type=submit]")
+    page.wait_for_selector(".form-error:not([hidden])")
+    assert '计划竣工日期早于计划开工日期' in page.inner_text('.form-error'), page.inner_text('form')
+    page.fill("input[name=planned_end]", (clock.today() + timedelta(days=30)).isoformat())
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r"/repairs/[0-9]+$"))
+    text = page.inner_text("main")
+    assert "周德明烈士墓" in text and "华家河镇烈士纪念亭" in text and "由系统管理员批准立项" in text
+    assert _english(text) == []
