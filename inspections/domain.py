@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from inspections.cli import register
-from inspections.models import OWNER_TYPE
+from inspections.defects import photo_owners as defect_photo_owners
+from inspections.models import DEFECT_OWNER_TYPE, OWNER_TYPE
 from inspections.visibility import photo_owners, resolve
 from memorials.domains import DomainPackage
 
@@ -14,5 +15,5 @@ DOMAIN = DomainPackage(
     cli=register,
     audit_resolver=resolve,
     routers=("api.routers.inspections:router", "api.routers.inspection_pages:router"),
-    attachment_owners={OWNER_TYPE: photo_owners},
+    attachment_owners={OWNER_TYPE: photo_owners, DEFECT_OWNER_TYPE: defect_photo_owners},
 )

@@ -103,3 +103,23 @@ def write_patrol_ledger(
                       ("整改清单", DEFECT_HEADER, defects)])
     return len(records)
 
+
+
+DEFECT_LIST_HEADER = ["序号", "设施编号", "设施名称", "所在区划", "检查项目", "问题类别", "严重程度", "问题描述", "责任人",
+                      "整改时限", "原定时限", "是否逾期", "状态", "整改方式", "整改说明", "发现巡查编号"]
+RESOLUTION_LABELS = {"inspection": "巡查复核", "note": "书面说明", "photo": "整改后照片", "repair": "修缮项目"}
+
+
+def write_defect_list(*, session: Session, defects: list[Defect], today: date, path: Path) -> int:
+    """The rectification list (整改清单) as shown on ``/defects``, one numbered row per defect."""
+    names = dict(session.execute(select(Division.code, Division.full_name)).all())
+    rows = []
+    for index, d in enumerate(defects, start=1):
+        overdue = d.status == "open" and d.deadline < today
+        rows.append([index, d.facility.code, d.facility.name, names.get(d.division_code, d.division_code), d.item,
+                     CATEGORY_LABELS[d.category], SEVERITY_LABELS[d.severity], d.description, d.responsible_person,
+                     d.deadline.isoformat(), d.original_deadline.isoformat() if d.original_deadline else "",
+                     "是" if overdue else "否", "已整改" if d.status == "resolved" else "未整改",
+                     RESOLUTION_LABELS.get(d.resolution_kind or "", ""), d.resolution_note, d.opened_by_id])
+    write_xlsx(path, [("整改清单", DEFECT_LIST_HEADER, rows)])
+    return len(rows)

@@ -27,6 +27,8 @@ from memorials.models import Facility, utcnow
 
 OWNER_TYPE = "inspection"
 """How an inspection's photos name their owner (``evidence.models.Attachment.owner_type``)."""
+DEFECT_OWNER_TYPE = "defect"
+"""How the "after" photos of a defect marked fixed name their owner."""
 
 
 class Inspection(Base):
@@ -98,9 +100,20 @@ class Defect(Base):
     resolved_at: Mapped[datetime | None] = mapped_column()
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
     resolution_note: Mapped[str] = mapped_column(Text, default="")
+    resolution_kind: Mapped[str | None] = mapped_column(String(20))
+    """How it was put right: ``inspection``, ``note``, ``photo`` (an after photo at the site) or ``repair``."""
+    resolution_ref: Mapped[int | None] = mapped_column(Integer)
+    """The repair project that put it right (``resolution_kind == "repair"``)."""
+    original_deadline: Mapped[date | None] = mapped_column(Date)
+    """The first deadline, once it has been extended (each extension and its reason are audited)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     facility: Mapped[Facility] = relationship(lazy="joined", innerjoin=True)
+    after_photos: Mapped[list[Attachment]] = relationship(
+        primaryjoin=lambda: and_(foreign(Attachment.owner_id) == Defect.id,
+                                 Attachment.owner_type == DEFECT_OWNER_TYPE),
+        order_by=lambda: Attachment.position, viewonly=True, lazy="selectin")
+    """Photos of the put-right site (``evidence`` attachments of owner type ``defect``)."""
 
 
 class IntervalRule(Base):

@@ -122,11 +122,20 @@ class DefectOut(BaseModel):
     resolved_at: datetime | None
     resolved_by: int | None
     resolution_note: str
+    resolution_kind: str | None = None
+    """``inspection``, ``note``, ``photo`` or ``repair``."""
+    resolution_ref: int | None = None
+    """The repair project that put it right."""
+    original_deadline: date | None = None
+    after_photos: list[str] = []
+    """SHA-256 of the photos of the put-right site (``/api/v1/photos/{sha256}/…``)."""
 
 
 class DefectUpdate(Input):
     severity: Severity | None = None
     deadline: date | None = None
+    deadline_reason: Annotated[Line, Field(max_length=500)] | None = None
+    """Why the deadline is extended (required for a later deadline)."""
     responsible_person: Annotated[Line, Field(max_length=100)] | None = None
     status: Literal["resolved"] | None = None
     resolution_note: Annotated[str, Field(max_length=2000)] | None = None

@@ -22,8 +22,8 @@ from evidence.models import Attachment
 from evidence.photos import PhotoFacts
 from evidence.service import attach
 from evidence.uploads import Accepted
-from inspections.checklist import DEADLINE_DAYS, ITEMS, default_severity
-from inspections.defects import check_deadline, defect_out
+from inspections.checklist import DEADLINE_DAYS, ITEMS
+from inspections.defects import check_deadline, defect_out, severity_for
 from inspections.models import OWNER_TYPE, Defect, Inspection
 from inspections.schemas import GpsOut, InspectionIn, InspectionOut, PhotoOut, PhotoUrls
 from memorials import audit, clock
@@ -174,7 +174,7 @@ def _open_defects(session: Session, actor: Actor, facility: Facility, inspection
     for key, entry in data.checklist.items():
         if entry.result != "problem" or key in open_items:
             continue
-        severity = (entry.severity.value if entry.severity else default_severity(data.grade.value))
+        severity = severity_for(key, data.grade.value, entry.severity.value if entry.severity else None)
         deadline = entry.deadline or visit_day + timedelta(days=DEADLINE_DAYS[severity])
         if deadline < visit_day:
             raise ValidationProblem(f"checklist.{key}.deadline", "is before the visit")
@@ -203,6 +203,7 @@ def _resolve_defects(session: Session, actor: Actor, facility: Facility, inspect
         defect.resolved_at = inspection.performed_at
         defect.resolved_by_id = inspection.id
         defect.resolution_note = f"第{inspection.id}号巡查确认已整改"
+        defect.resolution_kind = "inspection"
         audit.record(session=session, actor=actor, entity="defect", entity_id=defect.id, action="status",
                      old={"status": "open"}, new={"status": "resolved", "inspection_id": inspection.id})
 

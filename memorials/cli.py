@@ -90,9 +90,12 @@ def demo(
             console.print("registry not empty: demo not loaded")
             return
         report = demo_data.load_demo(session)
+        extra = demo_data.load_domain_demos(session, Settings())
         accounts = _demo_accounts(session)
     console.print(f"demo: {report.facilities.created} facilities, {report.martyrs.created} martyrs loaded"
                   f" ({report.facilities.skipped + report.martyrs.skipped} already there)")
+    for line in extra:
+        console.print(f"demo: {line}")
     if accounts:
         console.print(DEMO_PASSWORD_NOTE)
         table = Table("username", "role", "password")

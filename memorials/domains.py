@@ -29,6 +29,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from memorials.actors import Actor
+from memorials.settings import Settings
 
 ENTRY_POINT_GROUP = "memorials.domains"
 
@@ -40,6 +41,9 @@ OwnerScope = Callable[[Actor], "Select[tuple[int]]"]
 
 CliRegistrar = Callable[[Any], None]
 """Adds the package's commands to the Typer app (they open sessions with ``memorials.cli.open_session``)."""
+
+DemoLoader = Callable[[Session, Settings], str]
+"""Adds the package's part of the demo district (after the core's); answers one line for the console."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ class DomainPackage:
     """``"module:attribute"`` of each FastAPI router (API and pages) the app mounts."""
     attachment_owners: Mapping[str, OwnerScope] = field(default_factory=dict, hash=False)
     """Owner types this package attaches photos and documents to (``evidence``), with who may see them."""
+    demo: DemoLoader | None = None
+    """Loads the package's demo data (``memorials demo``); idempotent, fictional data only."""
     migrations: str | None = None
     """Package (``"repairs.migrations"``) holding the domain's own Alembic branch.
 

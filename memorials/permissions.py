@@ -40,6 +40,11 @@ class Permission(StrEnum):
     evidence_read = "evidence.read"
     """Ask for a photo or document; whether you see it is its owner's rule (jurisdiction, …)."""
     defects_manage = "defects.manage"
+    repairs_read = "repairs.read"
+    repairs_run = "repairs.run"
+    """Propose a repair project, record its budget lines and spending, start, complete or cancel it."""
+    repairs_approve = "repairs.approve"
+    """Approve a repair project, record an approved adjustment of its total."""
     cases_run = "cases.run"
     events_run = "events.run"
     audit_read = "audit.read"
@@ -59,6 +64,9 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.inspections_file: frozenset({R.admin, R.inspector}),
     Permission.evidence_read: _ALL,
     Permission.defects_manage: frozenset({R.admin, R.inspector, R.planner}),
+    Permission.repairs_read: _ALL,
+    Permission.repairs_run: frozenset({R.admin, R.planner}),
+    Permission.repairs_approve: frozenset({R.admin}),
     Permission.cases_run: frozenset({R.admin, R.case_officer}),
     Permission.events_run: frozenset({R.admin, R.organizer}),
     Permission.audit_read: _ALL,

@@ -82,3 +82,12 @@ def inspection_files(photos: list[bytes]) -> list[tuple[str, tuple[str, bytes, s
     return [("photos", (f"IMG_{i:04d}.jpg", data, "image/jpeg")) for i, data in enumerate(photos)]
 
 DEMO_FACILITIES = 44  # facilities in memorials/demo/facilities.csv
+
+
+def repair_body(**overrides: Any) -> dict[str, Any]:
+    """A repair project's body (``POST /api/v1/repairs``) for demo facility 10 unless told otherwise."""
+    body: dict[str, Any] = {"title": "纪念碑修缮（测试）", "kind": "maintenance", "facility_ids": [10],
+                            "planned_start": "2026-01-01", "planned_end": "2026-12-31",
+                            "contractor": {"name": "某建筑公司（虚构）"}}
+    body.update(overrides)
+    return body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -23,11 +24,12 @@ from inspections.checklist import (
 )
 from inspections.compliance import month_index, period_of, report_span
 from inspections.service import InspectionQuery
+from memorials import audit as audit_service
 from memorials import clock
 from memorials.actors import Actor
-from memorials.divisions import get_division, normalize_code, prefix_of
+from memorials.divisions import children, get_division, normalize_code, prefix_of
 from memorials.errors import ValidationProblem
-from memorials.permissions import Permission
+from memorials.permissions import Permission, allowed
 
 router = APIRouter(include_in_schema=False)
 
@@ -98,17 +100,53 @@ def inspection_page(request: Request, inspection_id: IdPath, session: ReadSessio
     return render(request, "inspection.html", {"i": out, "checklist": CHECKLIST, **LABELS})
 
 
+def _townships(session, actor: Actor) -> list:  # type: ignore[no-untyped-def]
+    return children(session=session, code=actor.jurisdiction) if len(actor.jurisdiction) == 6 else []
+
+
 @router.get("/defects", response_class=HTMLResponse)
 def defects_page(request: Request, session: ReadSession, actor: Reader) -> Response:
-    status = request.query_params.get("status") or "open"
-    if status not in ("open", "resolved", "overdue"):
+    """The rectification list: filters by township, status, severity and overdue; export; start a repair project."""
+    params = request.query_params
+    status = params.get("status") or "open"
+    if status not in ("open", "resolved", "overdue", "all"):
         status = "open"
+    overdue = status == "overdue" or params.get("overdue") in ("1", "true", "on")
+    if status == "overdue":
+        status = "open"
+    severity = params.get("severity") if params.get("severity") in SEVERITY_LABELS else ""
+    township = params.get("township") or ""
     division = _prefix(actor, request)
+    if township:
+        try:
+            code = normalize_code(township, field="township")
+            if code.startswith(actor.scope):
+                division = code
+            else:
+                township = ""
+        except ValidationProblem:
+            township = ""
     today = clock.today()
-    items, total = defect_service.list_defects(
-        session=session, actor=actor, query=defect_service.DefectQuery(division=division or None, status=status),
-        today=today, limit=500)
+    query = defect_service.DefectQuery(division=division or None, status=None if status == "all" else status,
+                                       severity=severity or None, overdue=overdue)
+    items, total = defect_service.list_defects(session=session, actor=actor, query=query, today=today, limit=500)
+    export = {"division": division, "status": "" if status == "all" else status, "severity": severity,
+              "overdue": "true" if overdue else ""}
     return render(request, "defects.html", {
         "items": [defect_service.defect_out(d, today=today) for d in items], "total": total, "status": status,
-        **LABELS,
+        "severity": severity, "overdue": overdue, "township": township, "townships": _townships(session, actor),
+        "export_query": urlencode({k: v for k, v in export.items() if v}), **LABELS,
+    })
+
+
+@router.get("/defects/{defect_id}", response_class=HTMLResponse)
+def defect_page(request: Request, defect_id: IdPath, session: ReadSession, actor: Reader) -> Response:
+    """One defect: where it was found, who answers for it, its history; assign, extend, mark fixed with a photo."""
+    defect = defect_service.get_defect(session=session, defect_id=defect_id, actor=actor)
+    today = clock.today()
+    history = audit_service.history(session=session, entity="defect", entity_id=defect.id, limit=100)[::-1]
+    return render(request, "defect.html", {
+        "d": defect_service.defect_out(defect, today=today), "history": history, "today": today,
+        "can_manage": allowed(actor.role, Permission.defects_manage),
+        "photo_url": lambda sha, size: f"/api/v1/photos/{sha}/{size}", **LABELS,
     })

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -17,13 +18,13 @@ from api.deps import IdPath, IdQuery, Offset, ReadSession, SettingsDep, WriteSes
 from api.idempotency import IdempotencyDep
 from api.routers.evidence import photo_url
 from evidence.location import Thresholds
-from evidence.uploads import Limits, Upload
+from evidence.uploads import Limits, Upload, accept
 from inspections import compliance as compliance_service
 from inspections import defects as defect_service
 from inspections import intervals as interval_service
 from inspections import service
-from inspections.checklist import Level
-from inspections.ledger import write_patrol_ledger
+from inspections.checklist import Level, Severity
+from inspections.ledger import write_defect_list, write_patrol_ledger
 from inspections.schemas import (
     ComplianceOut,
     DefectOut,
@@ -37,9 +38,11 @@ from inspections.schemas import (
 )
 from inspections.service import InspectionQuery
 from inspections.submission import Context, submit
-from memorials import clock
+from memorials import clock, idempotency
 from memorials.actors import Actor
+from memorials.db import transaction
 from memorials.errors import ValidationProblem
+from memorials.idempotency import Replay
 from memorials.permissions import Permission
 from memorials.schemas import Page
 
@@ -157,18 +160,29 @@ def get_inspection(inspection_id: IdPath, session: ReadSession, actor: Reader) -
     return service.inspection_out(session=session, inspection=inspection, urls=photo_urls, today=_today())
 
 
+def defect_query(
+    division: str | None = None,
+    facility_id: IdQuery = None,
+    status: Literal["open", "resolved", "overdue"] | None = None,
+    severity: Severity | None = None,
+    overdue: Annotated[bool, Query(description="only open defects past their deadline")] = False,
+) -> defect_service.DefectQuery:
+    return defect_service.DefectQuery(division=division_query(division), facility_id=facility_id, status=status,
+                                      severity=severity.value if severity else None, overdue=overdue)
+
+
+DefectFilter = Annotated[defect_service.DefectQuery, Depends(defect_query)]
+
+
 @router.get("/api/v1/defects", response_model=Page[DefectOut], tags=["defects"])
 def list_defects(
     session: ReadSession,
     actor: Reader,
-    division: str | None = None,
-    facility_id: IdQuery = None,
-    status: Literal["open", "resolved", "overdue"] | None = None,
+    query: DefectFilter,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> Page[DefectOut]:
     today = _today()
-    query = defect_service.DefectQuery(division=division_query(division), facility_id=facility_id, status=status)
     items, total = defect_service.list_defects(session=session, actor=actor, query=query, today=today, limit=limit,
                                                offset=offset)
     return Page[DefectOut](items=[defect_service.defect_out(d, today=today) for d in items], total=total,
@@ -180,6 +194,70 @@ def update_defect(defect_id: IdPath, data: DefectUpdate, session: WriteSession, 
     defect = defect_service.get_defect(session=session, defect_id=defect_id, actor=actor)
     defect = defect_service.update_defect(session=session, defect=defect, data=data, actor=actor, today=_today())
     return defect_service.defect_out(defect, today=_today())
+
+
+@router.post("/api/v1/defects/{defect_id}/fixed", response_model=DefectOut, tags=["defects"])
+def mark_defect_fixed(
+    request: Request,
+    defect_id: IdPath,
+    actor: DefectManager,
+    idem: IdempotencyDep,
+    photos: Annotated[list[UploadFile], File(description="photos of the put-right site, taken there (EXIF GPS)")],
+    note: Annotated[str, Form(max_length=2000)] = "",
+    position: Annotated[str | None, Form(max_length=500, description='the phone\'s {"longitude", "latitude", '
+                                                                      '"crs"}')] = None,
+) -> Response:
+    """Mark a defect fixed with "after" photos; one must be proven taken at the facility."""
+    state = request.app.state
+    settings = state.settings
+    with transaction(state.read_sessions) as session:
+        defect_service.get_defect(session=session, defect_id=defect_id, actor=actor)
+    if len(photos) > settings.max_photos_per_inspection:
+        raise ValidationProblem("photos", f"at most {settings.max_photos_per_inspection} photos")
+    device = None
+    if position:
+        try:
+            spot = json.loads(position)
+            device = (float(spot["longitude"]), float(spot["latitude"]), str(spot.get("crs", "wgs84")))
+        except (ValueError, KeyError, TypeError):
+            raise ValidationProblem("position", 'expected {"longitude": …, "latitude": …, "crs": "wgs84"}') from None
+    uploads = [Upload.read(p.file, filename=p.filename or "", max_bytes=settings.max_photo_bytes, field=f"photos[{i}]")
+               for i, p in enumerate(photos)]
+    keyed = idem.key is not None and actor.user_id is not None
+    print_ = idempotency.fingerprint(json.dumps([note, position]), *(u.sha256 for u in uploads))
+    if keyed:
+        with transaction(state.read_sessions) as session:
+            answer = idempotency.find(session=session, user_id=actor.user_id, key=idem.key, method=idem.method,
+                                      path=idem.path, print_=print_)
+        if answer is not None:
+            raise Replay(answer)
+    accepted = accept(uploads, store=state.evidence_store, limits=Limits.of(settings), field="photos")
+    thresholds = Thresholds(settings.photo_verify_radius_m, settings.position_gap_flag_m)
+    with transaction(state.write_sessions) as session:
+        record = (idempotency.claim(session=session, user_id=actor.user_id, key=idem.key, method=idem.method,
+                                    path=idem.path, print_=print_) if keyed else None)
+        defect = defect_service.get_defect(session=session, defect_id=defect_id, actor=actor)
+        defect = defect_service.mark_fixed(session=session, defect=defect, actor=actor, photos=accepted, note=note,
+                                           device=device, thresholds=thresholds)
+        body = defect_service.defect_out(defect, today=_today()).model_dump_json()
+        if record is not None:
+            idempotency.complete(session=session, record=record, status_code=200, body=body)
+    return Response(body, media_type="application/json")
+
+
+@router.get("/api/v1/reports/defects.xlsx", response_class=FileResponse, tags=["reports"])
+def defect_list_xlsx(session: ReadSession, actor: Reader, query: DefectFilter) -> Response:
+    """The rectification list (整改清单) with the filters of ``/api/v1/defects``, as an Excel workbook."""
+    today = _today()
+    items, _total = defect_service.list_defects(session=session, actor=actor, query=query, today=today,
+                                                limit=100_000)
+    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
+    handle.close()
+    path = Path(handle.name)
+    write_defect_list(session=session, defects=items, today=today, path=path)
+    return FileResponse(path, filename=f"整改清单_{today.isoformat()}.xlsx",
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        background=BackgroundTask(path.unlink, missing_ok=True))
 
 
 @router.get("/api/v1/compliance", response_model=ComplianceOut, response_model_by_alias=True, tags=["compliance"])

@@ -14,9 +14,11 @@ from importlib.resources import as_file, files
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from memorials import domains
 from memorials.actors import SYSTEM
 from memorials.importing import ImportReport, import_facilities, import_martyrs
 from memorials.models import Burial, Facility
+from memorials.settings import Settings
 
 DISTRICT_CODE = "421122"
 
@@ -64,3 +66,12 @@ def load_demo(session: Session, *, progress=None) -> DemoReport:  # type: ignore
     with as_file(root.joinpath("martyrs.csv")) as path:
         mar = import_martyrs(session=session, path=path, actor=SYSTEM, progress=progress)
     return DemoReport(facilities=fac, martyrs=mar, relocations=_link_relocations(session))
+
+
+def load_domain_demos(session: Session, settings: Settings) -> list[str]:
+    """Each domain package's part of the demo (repairs, …), after the core's; one line each for the console.
+
+    Kept apart from :func:`load_demo` (which the tests' template databases load)
+    so that the tests' figures are not mixed with a year of demo history.
+    """
+    return [package.demo(session, settings) for package in domains.discover() if package.demo is not None]

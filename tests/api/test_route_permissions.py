@@ -26,6 +26,8 @@ from memorials.facilities import create_facility
 from memorials.martyrs import create_martyr
 from memorials.permissions import PERMISSIONS, Permission, Role
 from memorials.schemas import FacilityCreate, MartyrCreate
+from repairs.schemas import ProjectIn
+from repairs.service import create_project
 from tests.factories import (
     OTHER_DISTRICT,
     OTHER_POINT,
@@ -34,6 +36,7 @@ from tests.factories import (
     inspection_files,
     inspection_json,
     martyr_body,
+    repair_body,
 )
 
 PUBLIC = "public"
@@ -102,8 +105,21 @@ BODIES = {
     ("POST", "/api/v1/martyrs/{martyr_id}/relatives"): lambda: {"name": "李某"},
     ("PATCH", "/api/v1/defects/{defect_id}"): lambda: {"responsible_person": "王主任"},
     ("PUT", "/api/v1/interval-rules"): lambda: {"level": "patrol", "facility_id": 1, "days": 60},
+    ("POST", "/api/v1/repairs"): lambda: repair_body(),
+    ("PATCH", "/api/v1/repairs/{repair_id}"): lambda: {"description": "补充说明"},
+    ("POST", "/api/v1/repairs/{repair_id}/transitions"): lambda: {"to": "cancelled", "reason": "测试"},
+    ("POST", "/api/v1/repairs/{repair_id}/budget-lines"): lambda: {"source": "local", "amount": "100.00",
+                                                                   "year": 2026},
+    ("POST", "/api/v1/repairs/{repair_id}/adjustments"): lambda: {"source": "local", "amount": "100.00",
+                                                                  "reason": "增项", "document_no": "1号",
+                                                                  "date": "2026-01-02"},
+    ("POST", "/api/v1/repairs/{repair_id}/expenditures"): lambda: {"date": "2026-01-02", "amount": "1.00",
+                                                                   "payee": "某公司", "invoice_no": "1",
+                                                                   "purpose": "材料"},
 }
 MULTIPART = {"/api/v1/inspections"}
+EVIDENCE_UPLOADS = {"/api/v1/repairs/{repair_id}/evidence"}
+FIXED_UPLOADS = {"/api/v1/defects/{defect_id}/fixed"}
 FORMS = {
     "/api/v1/auth/token": {"username": "nobody", "password": "wrong-password"},
     "/login": {"username": "nobody", "password": "wrong-password", "csrf_token": "x"},
@@ -131,10 +147,14 @@ def world(demo_api):
     headers = {role.value: demo_api.user(role.value) for role in Role}
     theirs = _file_inspection(demo_api, demo_api.user("inspector", OTHER_DISTRICT), fac_id, lon, lat)
     ours = _file_inspection(demo_api, headers["inspector"], 10, 114.72, 31.46)
+    with transaction(session_factory(demo_api.app_engine, write=True)) as s:
+        our_repair = create_project(session=s, actor=SYSTEM, data=ProjectIn(**repair_body(facility_ids=[10]))).id
+        their_repair = create_project(session=s, actor=SYSTEM, data=ProjectIn(**repair_body(facility_ids=[fac_id]))).id
     inside = {"inspection_id": str(ours["id"]), "defect_id": str(ours["defects_opened"][0]["id"]),
-              "sha256": ours["photos"][0]["sha256"]}
+              "sha256": ours["photos"][0]["sha256"], "repair_id": str(our_repair)}
     outside = {"facility_id": str(fac_id), "martyr_id": str(mar_id), "inspection_id": str(theirs["id"]),
-               "defect_id": str(theirs["defects_opened"][0]["id"]), "sha256": theirs["photos"][0]["sha256"]}
+               "defect_id": str(theirs["defects_opened"][0]["id"]), "sha256": theirs["photos"][0]["sha256"],
+               "repair_id": str(their_repair)}
     return _params(inside, outside), headers
 
 
@@ -153,7 +173,12 @@ def _call(api, method: str, path: str, route_path: str, headers: dict[str, str],
     query = QUERIES.get(route_path, lambda p: {})(params)
     kwargs: dict[str, object] = {"headers": headers, "params": query, "follow_redirects": False}
     if method in ("POST", "PATCH", "PUT"):
-        if route_path in MULTIPART:
+        if route_path in FIXED_UPLOADS:
+            kwargs["files"] = [("photos", ("after.jpg", gps_jpeg(114.72, 31.46), "image/jpeg"))]
+        elif route_path in EVIDENCE_UPLOADS:
+            kwargs["data"] = {"phase": "before"}
+            kwargs["files"] = [("files", ("before.jpg", gps_jpeg(114.72, 31.46), "image/jpeg"))]
+        elif route_path in MULTIPART:
             kwargs["data"] = {"inspection": json.dumps(inspection_json(int(params["facility_id"])))}
             kwargs["files"] = inspection_files([gps_jpeg(114.72, 31.46)])
         elif route_path in FORMS:

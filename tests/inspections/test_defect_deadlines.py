@@ -48,5 +48,8 @@ def test_a_changed_deadline_in_the_past_is_refused(demo_api):
     # the deadline it has may be sent back unchanged with other changes
     same = demo_api.patch(url, json={"deadline": defect["deadline"], "responsible_person": "王主任"}, headers=planner)
     assert same.status_code == 200 and same.json()["responsible_person"] == "王主任"
-    today = demo_api.patch(url, json={"deadline": _today().isoformat()}, headers=planner)
+    # a later deadline is an extension: it needs a reason (issue 11)
+    unexplained = demo_api.patch(url, json={"deadline": _today().isoformat()}, headers=planner)
+    assert unexplained.status_code == 422 and unexplained.json()["detail"][0]["loc"] == ["body", "deadline_reason"]
+    today = demo_api.patch(url, json={"deadline": _today().isoformat(), "deadline_reason": "材料未到"}, headers=planner)
     assert today.status_code == 200 and today.json()["overdue"] is False

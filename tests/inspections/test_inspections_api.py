@@ -202,13 +202,15 @@ def test_defects_by_division_overdue_and_managed(demo_api, inspector, site):
     assert [d["id"] for d in overdue] == [defect["id"]]
     planner = demo_api.user("planner")
     later = (datetime.now(timezone(timedelta(hours=8))).date() + timedelta(days=30)).isoformat()
-    extended = demo_api.patch(f"/api/v1/defects/{defect['id']}", json={"deadline": later}, headers=planner)
+    extended = demo_api.patch(f"/api/v1/defects/{defect['id']}", json={"deadline": later, "deadline_reason": "雨季延期"},
+                              headers=planner)
     assert extended.status_code == 200 and extended.json()["overdue"] is False
     assert demo_api.get("/api/v1/defects?status=overdue", headers=inspector).json()["total"] == 0
     closed = demo_api.patch(f"/api/v1/defects/{defect['id']}", json={"status": "resolved"}, headers=planner)
     assert closed.status_code == 422 and closed.json()["detail"][0]["loc"][-1] == "resolution_note"
     trail = demo_api.get("/api/v1/audit", params={"entity": "defect", "id": defect["id"]}, headers=planner).json()
-    assert [e["action"] for e in trail["items"]] == ["update", "create"]
+    assert [e["action"] for e in trail["items"]] == ["deadline", "create"]  # an extension, with its reason
+    assert trail["items"][0]["new"]["reason"] == "雨季延期"
     assert demo_api.patch(f"/api/v1/defects/{defect['id']}", json={"deadline": "2026-12-01"},
                           headers=demo_api.user("viewer")).status_code == 403
 
