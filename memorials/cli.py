@@ -36,7 +36,7 @@ from memorials.divisions import division_prefix
 from memorials.errors import DomainError, ValidationProblem
 from memorials.exporting import export_facilities
 from memorials.facilities import FacilityQuery
-from memorials.importing import ImportReport, import_facilities, import_martyrs
+from memorials.importing import ImportReport, import_martyrs, import_survey
 from memorials.migrate import current_revision
 from memorials.permissions import Role
 from memorials.settings import Settings
@@ -132,27 +132,75 @@ class ImportKind(str, Enum):
 
 
 def _print_report(report: ImportReport) -> None:
-    console.print(f"{report.total} rows: {report.created} added, {report.skipped} already there, "
+    source = f" ({report.source_crs}" + (f", {report.encoding}" if report.encoding else "") + ")" \
+        if report.source_crs else ""
+    console.print(f"{report.total} rows{source}: {report.created} added, {report.skipped} already there, "
                   f"{report.rejected} rejected")
     for problem in report.problems:
-        err.print(f"  line {problem.line}: {problem.field}: {problem.reason}")
+        err.print(f"  {problem}")
+
+
+def _mapping(pairs: list[str], mapping_file: Path | None) -> dict[str, str]:
+    """``SOURCE=FIELD`` options and a mapping file (JSON object, or a two-column CSV/XLSX) into one mapping."""
+    import json
+
+    from gis.tables import read_table
+
+    mapping: dict[str, str] = {}
+    if mapping_file is not None:
+        if mapping_file.suffix.lower() == ".json":
+            loaded = json.loads(mapping_file.read_text("utf-8"))
+            if not isinstance(loaded, dict):
+                raise ValidationProblem("mapping", "the JSON mapping file must be an object of source: field")
+            mapping.update({str(k): str(v) for k, v in loaded.items()})
+        else:
+            table = read_table(mapping_file)
+            source, target = table.header[:2]
+            mapping.update({row[source]: row[target] for _, row in table.rows if row.get(source)})
+    for pair in pairs:
+        source, sep, target = pair.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise ValidationProblem("map", f"{pair!r} is not SOURCE=FIELD")
+        mapping[source.strip()] = target.strip()
+    return mapping
 
 
 @app.command("import")
 def import_(
-    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX with a header row")],
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                         help="CSV/XLSX, or a survey file: .gpkg .shp .zip .geojson .kml .kmz")],
     kind: Annotated[ImportKind, typer.Option(help="what the rows are")] = ImportKind.facilities,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="gpkg, shp, geojson, kml, kmz, csv or xlsx "
+                                                                  "(default: from the file name)")] = None,
+    crs: Annotated[Optional[str], typer.Option(help="the file's coordinate system when it has no .prj, "
+                                                    "e.g. EPSG:4526 (CGCS2000 3-degree zone 38)")] = None,
+    map_: Annotated[Optional[list[str]], typer.Option("--map", help="SOURCE=FIELD, e.g. 墓名=name (repeatable)")] = None,
+    mapping_file: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False,
+                                                         help="JSON {source: field} or a two-column table")] = None,
+    polygons: Annotated[str, typer.Option(help="what polygons are: protection_zone or footprint")] = "protection_zone",
+    x_column: Annotated[Optional[str], typer.Option(help="table column of longitude or easting")] = None,
+    y_column: Annotated[Optional[str], typer.Option(help="table column of latitude or northing")] = None,
 ) -> None:
-    """Import facilities (longitude/latitude columns) or martyrs; bad rows are listed, good rows kept."""
-    run = import_facilities if kind is ImportKind.facilities else import_martyrs
+    """Import facilities (points; polygons become protection zones or footprints) or martyrs.
+
+    Bad rows are listed with their reason, good rows kept; running a file twice adds nothing.
+    """
     try:
+        mapping = _mapping(map_ or [], mapping_file)
         with open_session() as session, Progress(
             TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
             console=err, transient=True,
         ) as bar:
             task = bar.add_task("rows", total=None)
-            report = run(session=session, path=path, actor=SYSTEM,
-                         progress=lambda done, total: bar.update(task, completed=done, total=total))
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            if kind is ImportKind.martyrs:
+                report = import_martyrs(session=session, path=path, actor=SYSTEM, progress=progress)
+            else:
+                report = import_survey(session=session, path=path, actor=SYSTEM, fmt=fmt, crs=crs, mapping=mapping,
+                                       polygons=polygons, x_column=x_column, y_column=y_column, progress=progress)
     except ValidationProblem as exc:
         fail(f"{exc.field}: {exc.reason}")
         return
@@ -163,10 +211,11 @@ def import_(
 
 @app.command()
 def export(
-    path: Annotated[Path, typer.Argument(dir_okay=False, help="output: .csv, .xlsx or .geojson")],
+    path: Annotated[Path, typer.Argument(dir_okay=False,
+                                         help="output: .csv .xlsx .geojson .gpkg .shp .kml or .kmz")],
     division: Annotated[Optional[str], typer.Option(help="division code (prefix) to export")] = None,
 ) -> None:
-    """Export facilities as CSV, XLSX (ledger with Chinese headers) or GeoJSON."""
+    """Export facilities: CSV, XLSX ledger, GeoJSON, or a survey file with Chinese field names and zones."""
     try:
         query = FacilityQuery(division=division_prefix(division) if division else None)
         with open_session(write=False) as session:
@@ -175,8 +224,6 @@ def export(
         fail(str(exc))
         return
     console.print(f"{count} facilities written to {path}")
-
-
 
 
 @user_app.command("add")

@@ -15,7 +15,9 @@ def _ignored(diff) -> bool:
     # The spatial index columns/tables live beside the models on purpose.
     text = repr(diff)
     return any(name in text for name in ("facility_rtree", "'geom'", "'geog'", "ix_facilities_geom",
-                                         "ix_facilities_geog", "spatial_ref_sys"))
+                                         "ix_facilities_geog", "spatial_ref_sys", "facility_zone_rtree",
+                                         "_geom'", "ix_facilities_footprint_geom",
+                                         "ix_facilities_protection_zone_geom"))
 
 
 @pytest.mark.filterwarnings("ignore:Did not recognize type 'geo:sqlalchemy.exc.SAWarning")
@@ -66,7 +68,8 @@ def test_a_domain_branch_is_found_upgraded_and_reported_beside_the_core(tmp_path
     migrate.upgrade(engine)
     assert "probe_things" in inspect(engine).get_table_names()
     # The branch grows from the core's 0005, so 0005 is no longer a head of its own.
-    assert migrate.current_revision(engine) == migrate.head_revision() == "probe_0001"
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert "probe_0001" in migrate.head_revision().split("+")
     migrate.downgrade(engine, "0004_photo_reuse")  # the domain's branch grows from 0005, so it goes first
     assert "probe_things" not in inspect(engine).get_table_names()
     assert migrate.current_revision(engine) == "0004_photo_reuse"
