@@ -1,0 +1,143 @@
+"""/api/v1/analysis: which facilities lie in a zone, nearest cemeteries, clusters of scattered graves."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import RegistryReader
+from api.deps import DivisionPrefix, ReadSession
+from memorials import analysis as service
+from memorials.errors import ValidationProblem
+
+router = APIRouter(prefix="/api/v1/analysis", tags=["analysis"])
+
+
+class WithinIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    geometry: dict[str, Any] = Field(description="a GeoJSON geometry: the site, road or zone")
+    buffer_m: float = Field(0, ge=0, le=100_000, description="grow the geometry by this many metres")
+    crs: str | None = Field(None, max_length=2000, description="the geometry's coordinate system when not WGS84: "
+                                                              "an EPSG code (e.g. EPSG:4526), cgcs2000, gcj02, bd09")
+    kinds: list[str] | None = Field(None, max_length=10, description="only these facility kinds")
+
+
+class WithinItemOut(BaseModel):
+    facility_id: int
+    code: str
+    name: str
+    kind: str
+    longitude: float
+    latitude: float
+    distance_m: float
+
+
+class WithinOut(BaseModel):
+    items: list[WithinItemOut]
+
+
+def _to_wgs84(geometry: Any, crs: str | None) -> Any:
+    import shapely
+
+    from gis.coords import CRS_NAMES, CoordinateError, to_wgs84
+    from gis.crs import CrsError, resolve_crs
+    from gis.crs import to_wgs84 as project
+
+    if crs is None or crs.lower() in ("wgs84", "cgcs2000", "epsg:4326", "epsg:4490"):
+        return geometry
+    if crs.lower() in CRS_NAMES:
+        def shift(x: Any, y: Any) -> Any:
+            pairs = [to_wgs84(float(a), float(b), crs.lower()) for a, b in zip(x, y)]
+            return [p[0] for p in pairs], [p[1] for p in pairs]
+
+        try:
+            return shapely.transform(geometry, shift, interleaved=False)
+        except CoordinateError as exc:
+            raise ValidationProblem("crs", exc.reason) from None
+    try:
+        source = resolve_crs(crs)
+    except CrsError as exc:
+        raise ValidationProblem(exc.field, exc.reason) from None
+    return shapely.transform(geometry, lambda x, y: project(list(x), list(y), source), interleaved=False)
+
+
+def _geometry(body: WithinIn) -> Any:
+    from gis.analysis import AnalysisError, parse_geometry
+
+    try:
+        if body.crs is None or body.crs.lower() in ("wgs84", "cgcs2000"):
+            return parse_geometry(body.geometry)
+        from shapely.geometry import shape
+
+        try:
+            raw = shape(body.geometry)
+        except Exception:  # shapely raises several kinds for malformed GeoJSON
+            raise AnalysisError("geometry", "not a valid GeoJSON geometry") from None
+        return parse_geometry(_to_wgs84(raw, body.crs).__geo_interface__)
+    except AnalysisError as exc:
+        raise ValidationProblem(exc.field, exc.reason) from None
+
+
+@router.post("/within", response_model=WithinOut)
+def within(body: WithinIn, session: ReadSession, actor: RegistryReader) -> WithinOut:
+    """Facilities inside a geometry or within ``buffer_m`` of it, nearest first (``distance_m`` 0 inside)."""
+    from gis.analysis import AnalysisError
+
+    kinds = None
+    if body.kinds:
+        from memorials.vocab import parse_kind
+
+        kinds = []
+        for i, k in enumerate(body.kinds):
+            code = parse_kind(k)
+            if code is None:
+                raise ValidationProblem(f"kinds[{i}]", f"unknown facility kind {k!r}")
+            kinds.append(code)
+    geometry = _geometry(body)
+    try:
+        items = service.facilities_within(session=session, actor=actor, geometry=geometry, buffer_m=body.buffer_m,
+                                          kinds=kinds)
+    except AnalysisError as exc:
+        raise ValidationProblem(exc.field, exc.reason) from None
+    return WithinOut(items=[WithinItemOut(**vars(i)) for i in items])
+
+
+class NearestItem(BaseModel):
+    facility_id: int
+    cemetery_id: int
+    distance_m: float
+
+
+class NearestOut(BaseModel):
+    items: list[NearestItem]
+
+
+@router.get("/nearest-cemetery", response_model=NearestOut)
+def nearest_cemetery(session: ReadSession, actor: RegistryReader, division: DivisionPrefix = None) -> NearestOut:
+    """For every scattered grave in the division, the nearest cemetery or central burial area and its distance."""
+    rows = service.nearest_cemeteries(session=session, actor=actor, division=division)
+    return NearestOut(items=[NearestItem(facility_id=g, cemetery_id=c, distance_m=d) for g, c, d in rows])
+
+
+class ClusterItem(BaseModel):
+    facility_ids: list[int]
+    centroid: tuple[float, float] = Field(description="longitude, latitude (WGS84)")
+
+
+class ClustersOut(BaseModel):
+    items: list[ClusterItem]
+
+
+@router.get("/clusters", response_model=ClustersOut)
+def clusters(
+    session: ReadSession,
+    actor: RegistryReader,
+    division: DivisionPrefix = None,
+    distance_m: Annotated[float, Query(gt=0, le=50_000, description="graves this close are grouped")] = 500,
+) -> ClustersOut:
+    """Groups of scattered graves each within ``distance_m`` of another: candidates for consolidation."""
+    found = service.grave_clusters(session=session, actor=actor, division=division, distance_m=distance_m)
+    return ClustersOut(items=[ClusterItem(facility_ids=ids, centroid=c) for ids, c in found])

@@ -1,0 +1,99 @@
+"""Spatial analysis over the registry: the database's spatial index pre-selects, ``gis.analysis`` decides.
+
+- facilities within a zone (a polygon, or a buffer of a line or polygon),
+  with their distances, nearest first;
+- for every scattered grave, the nearest cemetery or central burial area;
+- clusters of scattered graves within a chosen distance of each other
+  (consolidation candidates).
+
+Jurisdiction applies as everywhere; relocated and removed facilities are
+no longer where their point is and are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gis.geodesy import BBox
+from memorials.actors import Actor
+from memorials.divisions import within as under
+from memorials.models import Facility
+from memorials.scoping import in_scope
+from memorials.spatial import spatial_index
+from memorials.vocab import FacilityKind, FacilityStatus
+
+GONE = (FacilityStatus.relocated.value, FacilityStatus.removed.value)
+CEMETERY_KINDS = (FacilityKind.cemetery.value, FacilityKind.central_burial_area.value)
+NEAREST_SEARCH_M = 50_000.0
+MAX_POINTS = 200_000
+
+
+@dataclass
+class WithinItem:
+    facility_id: int
+    code: str
+    name: str
+    kind: str
+    longitude: float
+    latitude: float
+    distance_m: float
+
+
+def _points(session: Session, actor: Actor, *clauses) -> list[tuple[int, float, float]]:  # type: ignore[no-untyped-def]
+    stmt = (select(Facility.id, Facility.longitude, Facility.latitude)
+            .where(in_scope(Facility.division_code, actor), Facility.status.not_in(GONE), *clauses)
+            .order_by(Facility.id).limit(MAX_POINTS))
+    return [(r[0], r[1], r[2]) for r in session.execute(stmt)]
+
+
+def facilities_within(*, session: Session, actor: Actor, geometry: object, buffer_m: float,
+                      kinds: list[str] | None = None) -> list[WithinItem]:
+    """Facilities inside ``geometry`` grown by ``buffer_m`` metres, nearest first (0 inside)."""
+    from gis import analysis
+
+    box = analysis.search_box(geometry, buffer_m)  # type: ignore[arg-type]
+    clauses = [spatial_index(session).in_bbox(box)]
+    if kinds:
+        clauses.append(Facility.kind.in_(kinds))
+    hits = analysis.within(_points(session, actor, *clauses), geometry, buffer_m=buffer_m)  # type: ignore[arg-type]
+    if not hits:
+        return []
+    rows = {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_([h[0] for h in hits])))}
+    return [WithinItem(i, rows[i].code, rows[i].name, rows[i].kind, rows[i].longitude, rows[i].latitude,
+                       round(d, 2)) for i, d in hits]
+
+
+def nearest_cemeteries(*, session: Session, actor: Actor, division: str | None) -> list[tuple[int, int, float]]:
+    """(grave id, cemetery id, metres) for every scattered grave in the division."""
+    from gis import analysis
+    from gis.geodesy import degree_box
+
+    clauses = [Facility.kind == FacilityKind.scattered_grave.value]
+    if division:
+        clauses.append(under(Facility.division_code, division))
+    graves = _points(session, actor, *clauses)
+    if not graves:
+        return []
+    corners = [degree_box(lon, lat, NEAREST_SEARCH_M) for lon, lat in
+               ((min(g[1] for g in graves), min(g[2] for g in graves)),
+                (max(g[1] for g in graves), max(g[2] for g in graves)))]
+    box = BBox(corners[0].min_lon, corners[0].min_lat, corners[1].max_lon, corners[1].max_lat)
+    cemeteries = _points(session, actor, Facility.kind.in_(CEMETERY_KINDS), spatial_index(session).in_bbox(box))
+    if not cemeteries:  # none within 50 km of any grave: look further, across the jurisdiction
+        cemeteries = _points(session, actor, Facility.kind.in_(CEMETERY_KINDS))
+    return [(g, c, round(d, 2)) for g, c, d in analysis.nearest(graves, cemeteries)]
+
+
+def grave_clusters(*, session: Session, actor: Actor, division: str | None,
+                   distance_m: float) -> list[tuple[list[int], tuple[float, float]]]:
+    """Groups of scattered graves each within ``distance_m`` of another: consolidation candidates."""
+    from gis import analysis
+
+    clauses = [Facility.kind == FacilityKind.scattered_grave.value]
+    if division:
+        clauses.append(under(Facility.division_code, division))
+    found = analysis.clusters(_points(session, actor, *clauses), distance_m=distance_m)
+    return [(c.ids, c.centroid) for c in found]
