@@ -97,3 +97,27 @@ def grave_clusters(*, session: Session, actor: Actor, division: str | None,
         clauses.append(under(Facility.division_code, division))
     found = analysis.clusters(_points(session, actor, *clauses), distance_m=distance_m)
     return [(c.ids, c.centroid) for c in found]
+
+
+def zones_page(*, session: Session, actor: Actor, bbox: BBox | None, limit: int,
+               offset: int) -> tuple[list[Facility], int]:
+    """Facilities with a protection zone, the zone's box overlapping ``bbox`` (by the zone index), by code."""
+    from sqlalchemy import column, func, literal_column, table
+
+    from memorials.db import backend_name
+
+    clauses = [Facility.protection_zone.is_not(None), in_scope(Facility.division_code, actor)]
+    if bbox is not None:
+        if backend_name(session) == "postgresql":
+            envelope = func.ST_MakeEnvelope(bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat, 4326)
+            clauses.append(literal_column("facilities.protection_zone_geom").op("&&")(envelope))
+        else:
+            rtree = table("facility_zone_rtree", column("id"), column("min_x"), column("max_x"), column("min_y"),
+                          column("max_y"))
+            clauses.append(Facility.id.in_(select(rtree.c.id).where(
+                rtree.c.max_x >= bbox.min_lon, rtree.c.min_x <= bbox.max_lon,
+                rtree.c.max_y >= bbox.min_lat, rtree.c.min_y <= bbox.max_lat)))
+    total = session.scalar(select(func.count(Facility.id)).where(*clauses)) or 0
+    rows = list(session.scalars(select(Facility).where(*clauses).order_by(Facility.code, Facility.id)
+                                .limit(limit).offset(offset)))
+    return rows, total
