@@ -60,14 +60,6 @@ def test_ogr2ogr_pulls_the_registry_into_a_geopackage_through_ogc(live_server, t
     import pyogrio
 
     token = _token(live_server)
-    with live_server.app.state.engine.begin() as conn:  # a protection zone to download too
-        from sqlalchemy import update
-
-        from memorials.models import Facility
-
-        zone = {"type": "Polygon", "coordinates": [[[114.62, 31.298], [114.623, 31.298], [114.623, 31.3],
-                                                    [114.62, 31.298]]]}
-        conn.execute(update(Facility).where(Facility.code == "421122-0001").values(protection_zone=json.dumps(zone)))
     out = tmp_path / "registry.gpkg"
     result = subprocess.run(
         [OGR2OGR, "-f", "GPKG", str(out), f"OAPIF:{live_server.url}/ogc", "-oo", "PAGE_SIZE=10",
@@ -83,7 +75,8 @@ def test_ogr2ogr_pulls_the_registry_into_a_geopackage_through_ogc(live_server, t
     assert matched > 10 and len(facilities) == matched
     assert "红安县烈士陵园" in set(facilities["name"])
     zones = pyogrio.read_dataframe(out, layer="protection_zones")
-    assert list(zones["code"]) == ["421122-0001"] and zones.geometry.iloc[0].geom_type == "Polygon"
+    assert "421122-0001" in set(zones["code"])  # the demo's protection zones
+    assert len(zones) >= 4 and set(zones.geometry.geom_type) == {"Polygon"}
     refused = subprocess.run([shutil.which("ogrinfo") or "ogrinfo", "-ro", "-so", f"OAPIF:{live_server.url}/ogc"],
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0  # without the token: nothing

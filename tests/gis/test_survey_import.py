@@ -207,11 +207,15 @@ def test_export_and_reimport_round_trip_loses_no_field(env, tmp_path, fmt, templ
     fresh_env = {**env, "MEMORIALS_DATABASE_URL": fresh}
     result = run(fresh_env, "import", out)
     assert result.exit_code == 0, result.output
-    zones = 1 if fmt not in ("csv", "xlsx") else 0
+    with_zone = sum(1 for f in source.values() if f.protection_zone)
+    with_footprint = sum(1 for f in source.values() if f.footprint)
+    zones = with_zone + with_footprint if fmt not in ("csv", "xlsx") else 0
+    assert with_zone >= 2 and with_footprint >= 1  # the demo's, and the one set above
     if fmt == "shp":  # one file per geometry type: the zones come beside the points
         assert f"{count} added" in result.output
-        result = run(fresh_env, "import", out.with_name("export_保护范围.shp"))
-        assert result.exit_code == 0 and "1 rows" in result.output and "1 added" in result.output, result.output
+        for layer, n in (("保护范围", with_zone), ("占地范围", with_footprint)):
+            result = run(fresh_env, "import", out.with_name(f"export_{layer}.shp"))
+            assert result.exit_code == 0 and f"{n} added" in result.output, result.output
     else:
         assert f"{count + zones} added" in result.output
     engine = create_engine(fresh)
@@ -226,12 +230,13 @@ def test_export_and_reimport_round_trip_loses_no_field(env, tmp_path, fmt, templ
             assert b.longitude == pytest.approx(f.longitude, abs=1e-7)
             assert b.latitude == pytest.approx(f.latitude, abs=1e-7)
             if zones:
-                assert bool(b.protection_zone) == bool(f.protection_zone), code
-                if f.protection_zone:
-                    import shapely
+                for role in ("protection_zone", "footprint"):
+                    assert bool(getattr(b, role)) == bool(getattr(f, role)), (code, role)
+                    if getattr(f, role):
+                        import shapely
 
-                    theirs, ours = shapely.from_geojson(b.protection_zone), shapely.from_geojson(f.protection_zone)
-                    assert shapely.equals(theirs, ours) and shapely.hausdorff_distance(theirs, ours) < 1e-8
+                        theirs, ours = shapely.from_geojson(getattr(b, role)), shapely.from_geojson(getattr(f, role))
+                        assert shapely.equals(theirs, ours) and shapely.hausdorff_distance(theirs, ours) < 1e-8
     engine.dispose()
     assert "0 added" in run(fresh_env, "import", out).output
 
