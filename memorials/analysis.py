@@ -121,3 +121,46 @@ def zones_page(*, session: Session, actor: Actor, bbox: BBox | None, limit: int,
     rows = list(session.scalars(select(Facility).where(*clauses).order_by(Facility.code, Facility.id)
                                 .limit(limit).offset(offset)))
     return rows, total
+
+
+@dataclass
+class Stray:
+    facility_id: int
+    code: str
+    name: str
+    division_code: str
+    county_code: str
+    outside_m: float
+
+
+def division_check(*, session: Session, actor: Actor, division: str | None) -> tuple[list[Stray], int, list[str]]:
+    """Facilities whose point lies outside the county they are recorded in: flagged, never moved.
+
+    Returns the strays, how many facilities were checked, and the counties
+    that have no boundary to check against. Raises
+    ``gis.boundaries.BoundariesUnavailable`` when no boundaries are installed.
+    """
+    from gis import boundaries
+
+    boundaries.source_version() or boundaries.division_polygon("000000")  # raises with the install hint
+    stmt = (select(Facility.id, Facility.longitude, Facility.latitude, Facility.division_code)
+            .where(in_scope(Facility.division_code, actor), Facility.status.not_in(GONE))
+            .order_by(Facility.id).limit(MAX_POINTS))
+    if division:
+        stmt = stmt.where(under(Facility.division_code, division))
+    by_county: dict[str, list[tuple[int, float, float]]] = {}
+    checked = 0
+    for fid, lon, lat, code in session.execute(stmt):
+        by_county.setdefault(code[:6], []).append((fid, lon, lat))
+        checked += 1
+    found: list[tuple[int, str, float]] = []
+    missing: list[str] = []
+    for county, points in sorted(by_county.items()):
+        try:
+            found += [(fid, county, metres) for fid, metres in boundaries.outside(county, points)]
+        except boundaries.BoundariesUnavailable:
+            missing.append(county)
+    rows = {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_([f[0] for f in found])))}
+    strays = [Stray(fid, rows[fid].code, rows[fid].name, rows[fid].division_code, county, metres)
+              for fid, county, metres in found]
+    return sorted(strays, key=lambda s: -s.outside_m), checked, missing

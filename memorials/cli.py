@@ -310,6 +310,28 @@ def analysis_clusters(
     console.print(f"{len(found)} clusters within {distance_m:g} m")
 
 
+@analysis_app.command("division-check")
+def analysis_division_check(division: Annotated[Optional[str], typer.Option(help="division code (prefix)")] = None
+                            ) -> None:
+    """Facilities whose point lies outside the county they are recorded in (flagged, never moved)."""
+    from gis.boundaries import BoundariesUnavailable
+    from memorials.analysis import division_check
+
+    try:
+        with open_session(write=False) as session:
+            strays, checked, missing = division_check(session=session, actor=SYSTEM,
+                                                      division=division_prefix(division) if division else None)
+    except BoundariesUnavailable as exc:
+        fail(str(exc))
+        return
+    table = Table("登记编号", "名称", "区划代码", "在县界外（米）")
+    for s in strays:
+        table.add_row(s.code, s.name, s.division_code, f"{s.outside_m:.0f}")
+    console.print(table)
+    console.print(f"{checked} facilities checked, {len(strays)} outside their county"
+                  + (f"; no boundary for {', '.join(missing)}" if missing else ""))
+
+
 @user_app.command("add")
 def user_add(
     username: str,

