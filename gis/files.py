@@ -171,7 +171,11 @@ def _unzip_shapefile(path: Path) -> Path:
     """A .zip holding one shapefile, as offices mail them: extract beside it and return the .shp."""
     target = path.with_suffix("")
     target.mkdir(exist_ok=True)
-    with zipfile.ZipFile(path) as archive:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise SurveyFileError("file", "not a readable .zip archive") from None
+    with archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         if sum(m.file_size for m in members) > 512 * 1024 * 1024:
             raise SurveyFileError("file", "the archive unpacks to more than 512 MB")
@@ -184,6 +188,11 @@ def _unzip_shapefile(path: Path) -> Path:
                 out = target / ("survey" + member.filename[-4:].lower())
                 out.write_bytes(archive.read(member))
     return target / "survey.shp"
+
+
+def _quiet(exc: Exception, path: Path) -> str:
+    """GDAL's message without the server's paths."""
+    return str(exc).replace(str(path.parent) + "/", "").replace(str(path), path.name)[:200]
 
 
 def _unzip_kmz(path: Path) -> Path:
@@ -215,14 +224,14 @@ def _read_vector(path: Path, fmt: str, declared_crs: str | None) -> SurveyFile:
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except (DataSourceError, DataLayerError, OSError) as exc:
-        raise SurveyFileError("file", f"not a readable {fmt} file ({str(exc)[:200]})") from None
+        raise SurveyFileError("file", f"not a readable {fmt} file ({_quiet(exc, path)})") from None
     features: list[Feature] = []
     crs_text = ""
     for layer in layers:
         try:
             gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
         except (DataSourceError, DataLayerError) as exc:
-            raise SurveyFileError("file", f"layer {layer!r} cannot be read ({str(exc)[:200]})") from None
+            raise SurveyFileError("file", f"layer {layer!r} cannot be read ({_quiet(exc, path)})") from None
         if "geometry" not in gdf:
             continue
         source = resolve_crs(declared_crs) if declared_crs else (
