@@ -185,3 +185,49 @@ def clusters(points: Sequence[Candidate], *, distance_m: float, min_size: int = 
         lon, lat = back.transform(cx, cy)
         out.append(Cluster(sorted(points[i][0] for i in members), (round(float(lon), 7), round(float(lat), 7))))
     return sorted(out, key=lambda c: (-len(c.ids), c.ids[0]))
+
+
+CODE_COLUMNS = ("区划代码", "行政区划代码", "乡镇代码", "code", "xzqdm", "adcode")
+NAME_COLUMNS = ("名称", "乡镇", "乡镇名称", "name", "xzqmc")
+
+
+def _pick(columns: Sequence[str], names: Sequence[str], chosen: str | None, what: str) -> str:
+    if chosen:
+        if chosen not in columns:
+            raise AnalysisError(what, f"no column {chosen!r} in the boundary file (it has: {', '.join(columns)[:300]})")
+        return chosen
+    lowered = {c.lower(): c for c in columns}
+    found = next((lowered[n] for n in names if n in lowered), None)
+    if found is None:
+        raise AnalysisError(what, f"name the boundary file's {what.replace('_', ' ')} (it has: "
+                                  f"{', '.join(columns)[:300]})")
+    return found
+
+
+def join_to_areas(points: Sequence[Candidate], areas: Sequence[tuple[dict[str, str], BaseGeometry]], *,
+                  code_column: str | None = None, name_column: str | None = None) -> dict[int, tuple[str, str]]:
+    """Which area (code, name) each point lies in: a GeoPandas spatial join (STRtree inside).
+
+    ``areas`` are (attributes, WGS84 polygon), e.g. a bureau's township
+    boundaries; points outside every area are left out of the answer.
+    """
+    import geopandas
+    import shapely
+
+    if not areas or not points:
+        return {}
+    columns = list(areas[0][0])
+    code_col = _pick(columns, CODE_COLUMNS, code_column, "code_column")
+    name_col = _pick(columns, NAME_COLUMNS, name_column, "name_column") if (name_column or any(
+        c.lower() in NAME_COLUMNS for c in columns)) else code_col
+    polygons = geopandas.GeoDataFrame(
+        {"area_code": [a[0].get(code_col, "") for a in areas], "area_name": [a[0].get(name_col, "") for a in areas]},
+        geometry=[a[1] for a in areas], crs="EPSG:4326")
+    facilities = geopandas.GeoDataFrame(
+        {"fid": [p[0] for p in points]},
+        geometry=shapely.points([p[1] for p in points], [p[2] for p in points]), crs="EPSG:4326")
+    joined = geopandas.sjoin(facilities, polygons, how="inner", predicate="within")
+    out: dict[int, tuple[str, str]] = {}
+    for fid, code, name in zip(joined["fid"], joined["area_code"], joined["area_name"]):
+        out.setdefault(int(fid), (str(code), str(name)))
+    return out

