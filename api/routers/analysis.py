@@ -105,6 +105,48 @@ def within(body: WithinIn, session: ReadSession, actor: RegistryReader) -> Withi
     return WithinOut(items=[WithinItemOut(**vars(i)) for i in items])
 
 
+@router.post("/within/file", response_model=WithinOut)
+def within_file(
+    session: ReadSession,
+    actor: RegistryReader,
+    files: Annotated[list[UploadFile], File(description="the site, road or zone: one survey file (.gpkg .geojson "
+                                                        ".kml .kmz, a .zip of a shapefile) or a shapefile's parts")],
+    buffer_m: Annotated[float, Form(ge=0, le=100_000)] = 0,
+    crs: Annotated[str | None, Form(max_length=2000, description="when the file has no .prj")] = None,
+) -> WithinOut:
+    """As ``/within``, the geometry read from an uploaded file (all its shapes together)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from shapely import union_all
+
+    from api.routers.imports import MAIN_SUFFIXES, SHAPEFILE_PARTS, _save
+    from gis.analysis import AnalysisError, parse_geometry
+    from gis.crs import CrsError
+    from gis.files import SurveyFileError, read_survey
+
+    if not files or len(files) > len(SHAPEFILE_PARTS):
+        raise ValidationProblem("files", "send one file, or the parts of one shapefile")
+    folder = Path(tempfile.mkdtemp(prefix="memorials-site-"))
+    try:
+        saved = [_save(upload, folder, i) for i, upload in enumerate(files)]
+        main = [p for p in saved if p.suffix in MAIN_SUFFIXES - {".csv", ".xlsx"}]
+        if len(main) != 1:
+            raise ValidationProblem("files", "send exactly one site file (.gpkg .geojson .kml .kmz .shp .zip)")
+        survey = read_survey(main[0], crs=crs or None)
+        shapes = [f.geometry for f in survey.features if f.geometry is not None and not f.geometry.is_empty]
+        if not shapes:
+            raise ValidationProblem("files", "the file holds no geometry")
+        geometry = parse_geometry(union_all(shapes).__geo_interface__)
+        items = service.facilities_within(session=session, actor=actor, geometry=geometry, buffer_m=buffer_m)
+    except (SurveyFileError, CrsError, AnalysisError) as exc:
+        raise ValidationProblem(exc.field, exc.reason) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return WithinOut(items=[WithinItemOut(**vars(i)) for i in items])
+
+
 class NearestItem(BaseModel):
     facility_id: int
     cemetery_id: int

@@ -286,3 +286,23 @@ def test_facilities_are_joined_to_the_township_boundaries_a_bureau_provides(demo
     bad = demo_api.post("/api/v1/analysis/townships", headers=headers, files=files,
                         data={"code_column": "不存在"})
     assert bad.status_code == 422 and "code_column" in bad.text
+
+
+def test_within_takes_the_site_as_an_uploaded_file_in_a_gauss_kruger_zone(demo_api, tmp_path):
+    import geopandas
+    import pyogrio
+    from pyproj import Transformer
+
+    to_zone = Transformer.from_crs(4490, 4526, always_xy=True)
+    site = geopandas.GeoDataFrame({"名称": ["陵园扩建工地"]}, crs="EPSG:4526", geometry=[
+        Polygon([to_zone.transform(x, y) for x, y in [(114.620, 31.297), (114.624, 31.297), (114.624, 31.300),
+                                                        (114.620, 31.300)]])])
+    path = tmp_path / "site.gpkg"
+    pyogrio.write_dataframe(site, path)
+    resp = demo_api.post("/api/v1/analysis/within/file", headers=demo_api.user("planner"),
+                         files=[("files", ("工地.gpkg", path.read_bytes(), "application/geopackage+sqlite3"))],
+                         data={"buffer_m": "50"})
+    assert resp.status_code == 200, resp.text
+    items = resp.json()["items"]
+    codes = [i["code"] for i in items]
+    assert {"421122-0001", "421122-0002"} <= set(codes) and items[0]["distance_m"] == 0
