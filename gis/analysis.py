@@ -67,11 +67,15 @@ def parse_geometry(data: object, *, field: str = "geometry") -> BaseGeometry:
         raise AnalysisError(field, "must be a GeoJSON geometry object with a type")
     try:
         geometry = shape(data)
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.GEOSException) as exc:
+    except Exception as exc:  # noqa: BLE001 - Shapely raises many kinds for hostile GeoJSON; all are bad input
         raise AnalysisError(field, f"not a valid GeoJSON geometry ({str(exc)[:120]})") from None
-    if geometry.is_empty:
+    try:
+        empty, valid = geometry.is_empty, geometry.is_valid
+    except Exception:  # noqa: BLE001 - e.g. NaN coordinates
+        raise AnalysisError(field, "not a valid GeoJSON geometry") from None
+    if empty:
         raise AnalysisError(field, "is empty")
-    if not geometry.is_valid:
+    if not valid:
         raise AnalysisError(field, f"invalid geometry: {shapely.is_valid_reason(geometry)}")
     minx, miny, maxx, maxy = geometry.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
@@ -85,6 +89,10 @@ def zone(geometry: BaseGeometry, buffer_m: float) -> BaseGeometry:
     """The geometry grown by ``buffer_m`` metres, in WGS84."""
     if not 0 <= buffer_m <= MAX_BUFFER_M:
         raise AnalysisError("buffer_m", f"must be between 0 and {MAX_BUFFER_M:g} metres")
+    return _grow(geometry, buffer_m)
+
+
+def _grow(geometry: BaseGeometry, buffer_m: float) -> BaseGeometry:
     if buffer_m == 0:
         return geometry
     forward, back = _local(geometry)
@@ -93,7 +101,9 @@ def zone(geometry: BaseGeometry, buffer_m: float) -> BaseGeometry:
 
 def search_box(geometry: BaseGeometry, buffer_m: float) -> BBox:
     """A WGS84 rectangle holding every point within ``buffer_m`` of the geometry (for the index)."""
-    minx, miny, maxx, maxy = zone(geometry, buffer_m * 1.01 + 1).bounds
+    if not 0 <= buffer_m <= MAX_BUFFER_M:
+        raise AnalysisError("buffer_m", f"must be between 0 and {MAX_BUFFER_M:g} metres")
+    minx, miny, maxx, maxy = _grow(geometry, buffer_m * 1.01 + 1).bounds
     return BBox(minx, miny, maxx, maxy)
 
 
