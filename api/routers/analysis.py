@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.auth import RegistryReader
 from api.deps import DivisionPrefix, ReadSession
 from memorials import analysis as service
 from memorials.errors import ValidationProblem
+from memorials.schemas import Input
 
 router = APIRouter(prefix="/api/v1/analysis", tags=["analysis"])
 
 
-class WithinIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WithinIn(Input):
 
     geometry: dict[str, Any] = Field(description="a GeoJSON geometry: the site, road or zone")
     buffer_m: float = Field(0, ge=0, le=100_000, description="grow the geometry by this many metres")
