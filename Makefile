@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench,boundaries]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -33,7 +33,7 @@ system-deps:
 ## Re-pin every dependency on purpose: rewrites constraints.txt from a clean resolve.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench,boundaries]'
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e ' | sort -f > constraints.txt
 	rm -rf .lock-venv
 

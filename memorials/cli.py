@@ -36,7 +36,7 @@ from memorials.divisions import division_prefix
 from memorials.errors import DomainError, ValidationProblem
 from memorials.exporting import export_facilities
 from memorials.facilities import FacilityQuery
-from memorials.importing import ImportReport, import_facilities, import_martyrs
+from memorials.importing import ImportReport, import_martyrs, import_survey
 from memorials.migrate import current_revision
 from memorials.permissions import Role
 from memorials.settings import Settings
@@ -135,27 +135,75 @@ class ImportKind(str, Enum):
 
 
 def _print_report(report: ImportReport) -> None:
-    console.print(f"{report.total} rows: {report.created} added, {report.skipped} already there, "
+    source = f" ({report.source_crs}" + (f", {report.encoding}" if report.encoding else "") + ")" \
+        if report.source_crs else ""
+    console.print(f"{report.total} rows{source}: {report.created} added, {report.skipped} already there, "
                   f"{report.rejected} rejected")
     for problem in report.problems:
-        err.print(f"  line {problem.line}: {problem.field}: {problem.reason}")
+        err.print(f"  {problem}")
+
+
+def _mapping(pairs: list[str], mapping_file: Path | None) -> dict[str, str]:
+    """``SOURCE=FIELD`` options and a mapping file (JSON object, or a two-column CSV/XLSX) into one mapping."""
+    import json
+
+    from gis.tables import read_table
+
+    mapping: dict[str, str] = {}
+    if mapping_file is not None:
+        if mapping_file.suffix.lower() == ".json":
+            loaded = json.loads(mapping_file.read_text("utf-8"))
+            if not isinstance(loaded, dict):
+                raise ValidationProblem("mapping", "the JSON mapping file must be an object of source: field")
+            mapping.update({str(k): str(v) for k, v in loaded.items()})
+        else:
+            table = read_table(mapping_file)
+            source, target = table.header[:2]
+            mapping.update({row[source]: row[target] for _, row in table.rows if row.get(source)})
+    for pair in pairs:
+        source, sep, target = pair.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise ValidationProblem("map", f"{pair!r} is not SOURCE=FIELD")
+        mapping[source.strip()] = target.strip()
+    return mapping
 
 
 @app.command("import")
 def import_(
-    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX with a header row")],
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                         help="CSV/XLSX, or a survey file: .gpkg .shp .zip .geojson .kml .kmz")],
     kind: Annotated[ImportKind, typer.Option(help="what the rows are")] = ImportKind.facilities,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="gpkg, shp, geojson, kml, kmz, csv or xlsx "
+                                                                  "(default: from the file name)")] = None,
+    crs: Annotated[Optional[str], typer.Option(help="the file's coordinate system when it has no .prj, "
+                                                    "e.g. EPSG:4526 (CGCS2000 3-degree zone 38)")] = None,
+    map_: Annotated[Optional[list[str]], typer.Option("--map", help="SOURCE=FIELD, e.g. 墓名=name (repeatable)")] = None,
+    mapping_file: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False,
+                                                         help="JSON {source: field} or a two-column table")] = None,
+    polygons: Annotated[str, typer.Option(help="what polygons are: protection_zone or footprint")] = "protection_zone",
+    x_column: Annotated[Optional[str], typer.Option(help="table column of longitude or easting")] = None,
+    y_column: Annotated[Optional[str], typer.Option(help="table column of latitude or northing")] = None,
 ) -> None:
-    """Import facilities (longitude/latitude columns) or martyrs; bad rows are listed, good rows kept."""
-    run = import_facilities if kind is ImportKind.facilities else import_martyrs
+    """Import facilities (points; polygons become protection zones or footprints) or martyrs.
+
+    Bad rows are listed with their reason, good rows kept; running a file twice adds nothing.
+    """
     try:
+        mapping = _mapping(map_ or [], mapping_file)
         with open_session() as session, Progress(
             TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
             console=err, transient=True,
         ) as bar:
             task = bar.add_task("rows", total=None)
-            report = run(session=session, path=path, actor=SYSTEM,
-                         progress=lambda done, total: bar.update(task, completed=done, total=total))
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            if kind is ImportKind.martyrs:
+                report = import_martyrs(session=session, path=path, actor=SYSTEM, progress=progress)
+            else:
+                report = import_survey(session=session, path=path, actor=SYSTEM, fmt=fmt, crs=crs, mapping=mapping,
+                                       polygons=polygons, x_column=x_column, y_column=y_column, progress=progress)
     except ValidationProblem as exc:
         fail(f"{exc.field}: {exc.reason}")
         return
@@ -166,10 +214,11 @@ def import_(
 
 @app.command()
 def export(
-    path: Annotated[Path, typer.Argument(dir_okay=False, help="output: .csv, .xlsx or .geojson")],
+    path: Annotated[Path, typer.Argument(dir_okay=False,
+                                         help="output: .csv .xlsx .geojson .gpkg .shp .kml or .kmz")],
     division: Annotated[Optional[str], typer.Option(help="division code (prefix) to export")] = None,
 ) -> None:
-    """Export facilities as CSV, XLSX (ledger with Chinese headers) or GeoJSON."""
+    """Export facilities: CSV, XLSX ledger, GeoJSON, or a survey file with Chinese field names and zones."""
     try:
         query = FacilityQuery(division=division_prefix(division) if division else None)
         with open_session(write=False) as session:
@@ -180,6 +229,110 @@ def export(
     console.print(f"{count} facilities written to {path}")
 
 
+analysis_app = typer.Typer(help="Spatial analysis: within a zone, nearest cemetery, clusters of graves.",
+                            no_args_is_help=True)
+app.add_typer(analysis_app, name="analysis")
+
+
+@analysis_app.command("within")
+def analysis_within(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                         help="the site, road or zone: .gpkg .shp .geojson .kml .kmz")],
+    buffer_m: Annotated[float, typer.Option(help="grow it by this many metres")] = 0.0,
+    crs: Annotated[Optional[str], typer.Option(help="its coordinate system when it has no .prj")] = None,
+    xlsx: Annotated[Optional[Path], typer.Option(help="also write the list to this XLSX file")] = None,
+) -> None:
+    """Facilities inside a site (or within --buffer-m of it), nearest first."""
+    from shapely import union_all
+
+    from gis.analysis import AnalysisError, parse_geometry
+    from gis.crs import CrsError
+    from gis.files import SurveyFileError, read_survey
+    from gis.tables import write_xlsx
+    from memorials.analysis import facilities_within
+
+    try:
+        survey = read_survey(path, crs=crs)
+        shapes = [f.geometry for f in survey.features if f.geometry is not None and not f.geometry.is_empty]
+        if not shapes:
+            raise AnalysisError("file", "holds no geometry")
+        geometry = parse_geometry(union_all(shapes).__geo_interface__)
+        with open_session(write=False) as session:
+            items = facilities_within(session=session, actor=SYSTEM, geometry=geometry, buffer_m=buffer_m)
+    except (SurveyFileError, CrsError, AnalysisError) as exc:
+        fail(f"{exc.field}: {exc.reason}")
+        return
+    table = Table("登记编号", "名称", "类型", "距离（米）")
+    for item in items:
+        table.add_row(item.code, item.name, item.kind, f"{item.distance_m:.1f}")
+    console.print(table)
+    console.print(f"{len(items)} facilities within {buffer_m:g} m")
+    if xlsx is not None:
+        write_xlsx(xlsx, [("范围内设施", ["登记编号", "名称", "类型", "经度", "纬度", "距离（米）"],
+                           [[i.code, i.name, i.kind, i.longitude, i.latitude, i.distance_m] for i in items])])
+
+
+@analysis_app.command("nearest-cemetery")
+def analysis_nearest(division: Annotated[Optional[str], typer.Option(help="division code (prefix)")] = None) -> None:
+    """For every scattered grave, the nearest cemetery or central burial area."""
+    from memorials.analysis import nearest_cemeteries
+    from memorials.models import Facility
+
+    with open_session(write=False) as session:
+        rows = nearest_cemeteries(session=session, actor=SYSTEM, division=division_prefix(division) if division
+                                  else None)
+        names = {f.id: (f.code, f.name) for f in session.query(Facility).filter(
+            Facility.id.in_({r[0] for r in rows} | {r[1] for r in rows}))}
+    table = Table("零散烈士墓", "最近的陵园/集中安葬区", "距离（米）")
+    for grave, cemetery, dist in sorted(rows, key=lambda r: r[2]):
+        table.add_row(" ".join(names[grave]), " ".join(names[cemetery]), f"{dist:.0f}")
+    console.print(table)
+
+
+@analysis_app.command("clusters")
+def analysis_clusters(
+    distance_m: Annotated[float, typer.Option(help="graves this close are grouped")] = 500.0,
+    division: Annotated[Optional[str], typer.Option(help="division code (prefix)")] = None,
+) -> None:
+    """Groups of scattered graves each within --distance-m of another: consolidation candidates."""
+    from gis.analysis import AnalysisError
+    from memorials.analysis import grave_clusters
+    from memorials.models import Facility
+
+    try:
+        with open_session(write=False) as session:
+            found = grave_clusters(session=session, actor=SYSTEM, division=division_prefix(division)
+                                   if division else None, distance_m=distance_m)
+            names = {f.id: f.name for f in session.query(Facility).filter(
+                Facility.id.in_({i for ids, _ in found for i in ids}))}
+    except AnalysisError as exc:
+        fail(f"{exc.field}: {exc.reason}")
+        return
+    for ids, (lon, lat) in found:
+        console.print(f"{len(ids)} graves around {lon:.5f},{lat:.5f}: " + "、".join(names[i] for i in ids))
+    console.print(f"{len(found)} clusters within {distance_m:g} m")
+
+
+@analysis_app.command("division-check")
+def analysis_division_check(division: Annotated[Optional[str], typer.Option(help="division code (prefix)")] = None
+                            ) -> None:
+    """Facilities whose point lies outside the county they are recorded in (flagged, never moved)."""
+    from gis.boundaries import BoundariesUnavailable
+    from memorials.analysis import division_check
+
+    try:
+        with open_session(write=False) as session:
+            strays, checked, missing = division_check(session=session, actor=SYSTEM,
+                                                      division=division_prefix(division) if division else None)
+    except BoundariesUnavailable as exc:
+        fail(str(exc))
+        return
+    table = Table("登记编号", "名称", "区划代码", "在县界外（米）")
+    for s in strays:
+        table.add_row(s.code, s.name, s.division_code, f"{s.outside_m:.0f}")
+    console.print(table)
+    console.print(f"{checked} facilities checked, {len(strays)} outside their county"
+                  + (f"; no boundary for {', '.join(missing)}" if missing else ""))
 
 
 @user_app.command("add")

@@ -83,6 +83,10 @@ class Facility(Base):
     patrol_interval_days: Mapped[int] = mapped_column(Integer, default=30)
     description: Mapped[str] = mapped_column(Text, default="")
     relocated_to_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    footprint: Mapped[str | None] = mapped_column(Text)
+    """占地范围: a GeoJSON Polygon/MultiPolygon in WGS84 (indexed: see migration 0006_gis_zones)."""
+    protection_zone: Mapped[str | None] = mapped_column(Text)
+    """保护范围: a GeoJSON Polygon/MultiPolygon in WGS84."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from memorials import domains
 from memorials.actors import SYSTEM
-from memorials.importing import ImportReport, import_facilities, import_martyrs
+from memorials.importing import ImportReport, import_facilities, import_martyrs, import_survey
 from memorials.models import Burial, Facility
 from memorials.settings import Settings
 
@@ -65,7 +65,10 @@ def load_demo(session: Session, *, progress=None) -> DemoReport:  # type: ignore
         fac = import_facilities(session=session, path=path, actor=SYSTEM, progress=progress)
     with as_file(root.joinpath("martyrs.csv")) as path:
         mar = import_martyrs(session=session, path=path, actor=SYSTEM, progress=progress)
-    return DemoReport(facilities=fac, martyrs=mar, relocations=_link_relocations(session))
+    report = DemoReport(facilities=fac, martyrs=mar, relocations=_link_relocations(session))
+    with as_file(root.joinpath("zones.geojson")) as path:  # protection zones and footprints (fictional)
+        import_survey(session=session, path=path, actor=SYSTEM)
+    return report
 
 
 def load_domain_demos(session: Session, settings: Settings) -> list[str]:

@@ -102,7 +102,10 @@ def test_export_three_formats(env, tmp_path):
     assert [c.value for c in sheet[1]][:4] == ["登记编号", "名称", "类型", "保护级别"]
     assert sheet.max_row == len(rows) + 1
     geo = json.loads((tmp_path / "f.geojson").read_text(encoding="utf-8"))
-    assert len(geo["features"]) == len(rows)
+    points = [f for f in geo["features"] if f["geometry"]["type"] == "Point"]
+    assert len(points) == len(rows)  # then the demo's protection zones and footprints, each naming its facility
+    assert all(f["properties"]["geometry_role"] in ("protection_zone", "footprint")
+               for f in geo["features"][len(points):])
     # the exports read back in without duplicates
     assert "0 added" in run(env, "import", str(tmp_path / "f.xlsx")).output
     assert "0 added" in run(env, "import", str(tmp_path / "f.csv")).output

@@ -15,7 +15,9 @@ def _ignored(diff) -> bool:
     # The spatial index columns/tables live beside the models on purpose.
     text = repr(diff)
     return any(name in text for name in ("facility_rtree", "'geom'", "'geog'", "ix_facilities_geom",
-                                         "ix_facilities_geog", "spatial_ref_sys"))
+                                         "ix_facilities_geog", "spatial_ref_sys", "facility_zone_rtree",
+                                         "_geom'", "ix_facilities_footprint_geom",
+                                         "ix_facilities_protection_zone_geom"))
 
 
 @pytest.mark.filterwarnings("ignore:Did not recognize type 'geo:sqlalchemy.exc.SAWarning")
