@@ -61,12 +61,12 @@ def filed_and_orphans(demo_api, demo_db_url, tmp_path):
     inspector = demo_api.user("inspector")
     store: DiskStore = demo_api.client.app.state.evidence_store
     referenced = _file(demo_api, inspector, FACILITY, [gps_jpeg(114.63, 31.33)]).json()["photos"][0]["sha256"]
-    old = _file(demo_api, inspector, MISSING_FACILITY, [gps_jpeg(114.64, 31.34)])
-    young = _file(demo_api, inspector, MISSING_FACILITY, [gps_jpeg(114.65, 31.35)])
+    # Made once: gps_jpeg stamps the capture time, so a second call a second later is another photo.
+    photos = {"old": gps_jpeg(114.64, 31.34), "young": gps_jpeg(114.65, 31.35)}
+    old = _file(demo_api, inspector, MISSING_FACILITY, [photos["old"]])
+    young = _file(demo_api, inspector, MISSING_FACILITY, [photos["young"]])
     assert old.status_code == young.status_code == 422
-    digests = {_sha(gps_jpeg(lon, lat)): name
-               for lon, lat, name in ((114.64, 31.34, "old"), (114.65, 31.35, "young"))}
-    by_name = {name: digest for digest, name in digests.items()}
+    by_name = {name: _sha(data) for name, data in photos.items()}
     for key in _keys(referenced) + _keys(by_name["old"]):
         _age(store, key, 72)
     for key in _keys(by_name["young"]):
