@@ -129,6 +129,7 @@ def facility_page(request: Request, facility_id: IdPath, session: ReadSession, a
     relocated_to = (facility_service.get_facility(session=session, facility_id=facility.relocated_to_id, actor=actor)
                     if facility.relocated_to_id else None)
     history = audit_service.history(session=session, entity="facility", entity_id=facility.id, limit=50)
+    names = user_service.display_names(session=session, usernames=[e.username for e in history])
     recent, _ = inspection_service.list_inspections(
         session=session, actor=actor, query=InspectionQuery(facility_id=facility.id), limit=10)
     today = clock.today()
@@ -136,6 +137,7 @@ def facility_page(request: Request, facility_id: IdPath, session: ReadSession, a
         session=session, actor=actor, query=DefectQuery(facility_id=facility.id, status="open"), today=today)
     return render(request, "facility.html", {
         "f": facility, "burials": burials, "relocated_to": relocated_to, "history": history, "recent": recent,
+        "names": names,
         "defects": [defect_service.defect_out(d, today=today) for d in defects],
         "GRADE_LABELS": GRADE_LABELS, "INSPECTION_LEVEL_LABELS": LEVEL_LABELS, "CATEGORY_LABELS": CATEGORY_LABELS,
     })
@@ -166,6 +168,7 @@ def martyr_page(request: Request, martyr_id: IdPath, session: ReadSession, actor
     history = audit_service.history(session=session, entity="martyr", entity_id=martyr.id, limit=50)
     return render(request, "martyr.html", {
         "m": martyr, "burials": burials, "hometown_division": hometown, "history": history,
+        "names": user_service.display_names(session=session, usernames=[e.username for e in history]),
     })
 
 
