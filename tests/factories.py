@@ -82,3 +82,11 @@ def inspection_files(photos: list[bytes]) -> list[tuple[str, tuple[str, bytes, s
     return [("photos", (f"IMG_{i:04d}.jpg", data, "image/jpeg")) for i, data in enumerate(photos)]
 
 DEMO_FACILITIES = 44  # facilities in memorials/demo/facilities.csv
+
+
+def register_table(sheet) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """The table of a register sheet (gis.tables.write_register): its column header and rows, without
+    the title lines above and the signature lines below."""
+    rows = list(sheet.values)[2:]
+    end = next((n for n, row in enumerate(rows) if all(v in (None, "") for v in row)), len(rows))
+    return rows[:end]

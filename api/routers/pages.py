@@ -180,7 +180,7 @@ def relatives_page(
     # An unmasked read is audited, so this page writes.
     martyr = martyr_service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
     relatives = list_relatives(session=session, martyr=martyr, actor=actor)
-    return render(request, "relatives.html", {"m": martyr, "relatives": relatives})
+    return render(request, "relatives.html", {"m": martyr, "relatives": relatives, "v": {}, "errors": {}})
 
 
 @router.get("/map", response_class=HTMLResponse)

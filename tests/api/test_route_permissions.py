@@ -79,8 +79,8 @@ class World:
 def _params(inside: dict[str, str], outside: dict[str, str]) -> World:
     return World(
         inside={"facility_id": "1", "martyr_id": "1", "entity": "facility", "entity_id": "1", "code": "421122101",
-                "size": "thumb", **inside},
-        outside={"entity": "facility", "entity_id": outside["facility_id"], "code": None, "size": "thumb",
+                "size": "thumb", "fmt": "xlsx", **inside},
+        outside={"entity": "facility", "entity_id": outside["facility_id"], "code": None, "size": "thumb", "fmt": "xlsx",
                  **outside},  # type: ignore[dict-item]
     )
 
@@ -89,9 +89,9 @@ def _params(inside: dict[str, str], outside: dict[str, str]) -> World:
 QUERIES = {
     "/api/v1/audit": lambda p: {"entity": "facility", "id": p["facility_id"]},
     "/api/v1/compliance": lambda p: {"division": "421122", "from": "2026-01", "to": "2026-06"},
-    "/api/v1/reports/patrols.xlsx": lambda p: {"division": "421122", "from": "2026-01", "to": "2026-06"},
+    "/api/v1/reports/patrols.{fmt}": lambda p: {"division": "421122", "from": "2026-01", "to": "2026-06"},
 }
-NOT_JURISDICTION_CHECKED = {"/api/v1/compliance", "/api/v1/reports/patrols.xlsx"}  # scoped lists, tested apart
+NOT_JURISDICTION_CHECKED = {"/api/v1/compliance", "/api/v1/reports/patrols.{fmt}"}  # scoped lists, tested apart
 # Valid bodies, so that a request gets past validation to the jurisdiction check.
 BODIES = {
     ("POST", "/api/v1/facilities"): lambda: facility_body(),
