@@ -6,10 +6,12 @@ import re
 
 import pytest
 
+from api.main import create_app
 from gis.coords import gcj02_to_wgs84
 from memorials.db import session_factory, transaction
 from memorials.users import create_user
 from tests.browser.conftest import open_page, sign_in
+from tests.conftest import make_settings, serving
 from tests.factories import DEMO_DISTRICT, PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -143,3 +145,58 @@ def test_planner_creates_and_edits_a_martyr(live_server, browser):
     assert "牺牲时间" in history and "1938-05 → 1938-05-12" in history and "王建国" in history
     assert english_on(page) == []
     assert page_errors(record) == []
+
+
+OPEN_POPUP_OF = """(facilityId) => {
+    const groups = Object.values(window).filter(v => v instanceof L.MarkerClusterGroup);
+    const layer = groups[0].getLayers().find(l => l.options.facilityId === facilityId);
+    if (layer._map) { layer.openPopup(); } else { groups[0].zoomToShowLayer(layer, () => layer.openPopup()); }
+}"""
+
+
+@pytest.mark.parametrize(("tiles", "says"), [("none", "未配置底图"), ("osm", "底图无法加载")])
+def test_map_says_when_its_base_map_cannot_load_and_shows_the_last_patrol(demo_db_url, browser, tmp_path, tiles,
+                                                                         says):
+    settings = make_settings(demo_db_url, tmp_path).model_copy(update={"tiles": tiles})
+    with serving(create_app(settings)) as live_server:
+        _check_map(live_server, browser, tmp_path, says)
+
+
+def _check_map(live_server, browser, tmp_path, says: str) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from memorials import clock
+    from tests.factories import gps_jpeg, inspection_files, inspection_json
+
+    facility_id = live_server.demo_facility_id("421122-0010")
+    inspector = live_server.add_user("inspector")
+    with TestClient(live_server.app) as client:
+        token = client.post("/api/v1/auth/token", data={"username": inspector, "password": PASSWORD}).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        fac = client.get(f"/api/v1/facilities/{facility_id}", headers=headers).json()
+        body = inspection_json(facility_id, performed_at=clock.now().isoformat(),
+                               period=clock.now().strftime("%Y-%m"), grade="fair")
+        sent = client.post("/api/v1/inspections", headers=headers, data={"inspection": json.dumps(body)},
+                           files=inspection_files([gps_jpeg(fac["longitude"], fac["latitude"])]))
+        assert sent.status_code == 201, sent.text
+    record = open_page(browser, viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    sign_in(record, live_server, add_planner(live_server))
+    page = record.page
+    page.goto(f"{live_server.url}/map/frame?q=421122-0010")   # one marker, drawn unclustered
+    note = page.locator("#basemap-note")
+    note.wait_for(state="visible", timeout=20000)   # no tiles configured, or no internet: the tiles fail
+    assert note.inner_text().startswith(says)
+    assert page.locator(".leaflet-control-scale-line").count() == 1     # metric only
+    assert page.locator(".leaflet-control-scale-line").inner_text().endswith(("m", "km"))
+    page.wait_for_function("(id) => window.L && Object.values(window).some(v => v instanceof L.MarkerClusterGroup"
+                           " && v.getLayers().some(l => l.options.facilityId === id))", arg=facility_id)
+    page.evaluate(OPEN_POPUP_OF, facility_id)
+    page.locator(".leaflet-popup-content").wait_for(timeout=10000)
+    popup = page.locator(".leaflet-popup-content .patrol")
+    assert popup.inner_text() == f"最近巡查：{clock.today().isoformat()}，状况一般；未逾期"
+    page.screenshot(path=str(tmp_path / "map.png"))
+    assert english_on(page) == []
+    # The tile server cannot be reached from here: those failures are what the note is about.
+    assert [e for e in page_errors(record) if "net::ERR_" not in e] == []
