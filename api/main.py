@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api.deps import storable_parameters
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
-from api.routers import docs, facilities, martyrs, pages, registry_forms, system
+from api.routers import docs, facilities, list_exports, martyrs, pages, registry_forms, system
 from api.security import SecurityHeaders, tile_origins
 from api.signin import install as install_sign_in
 from api.static import vendor_mounts
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(facilities.router)
     app.include_router(martyrs.router)
+    app.include_router(list_exports.router)
     app.include_router(registry_forms.router)  # before pages: /facilities/new is not /facilities/{id}
     app.include_router(pages.router)
     for package in domains.discover():

@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gis.tables import write_csv, write_xlsx
+from gis.tables import Heading, Sheet, write_csv, write_register, write_register_csv, write_xlsx
 from memorials.actors import Actor
 from memorials.errors import ValidationProblem
 from memorials.facilities import FacilityQuery, list_facilities
+from memorials.martyrs import current_burial, list_martyrs
 from memorials.models import Facility
-from memorials.vocab import KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
+from memorials.vocab import GENDER_LABELS, KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
 
 COLUMNS: list[tuple[str, str]] = [
     ("code", "登记编号"), ("name", "名称"), ("kind", "类型"), ("protection_level", "保护级别"),
@@ -78,3 +79,40 @@ def export_facilities(
         rows = [[_values(f, True)[k] for k, _ in COLUMNS] for f in items]
         write_xlsx(path, [("纪念设施台账", [label for _, label in COLUMNS], rows)])
     return len(items)
+
+
+# ---- list pages as registers (what a list shows, every page of it, in the printable form) ----------------------
+
+FACILITY_LIST_HEADER = ["编号", "名称", "类型", "保护级别", "状态", "所在区划"]
+MARTYR_LIST_HEADER = ["姓名", "曾用名", "性别", "出生", "牺牲", "籍贯", "部队及职务", "安葬地"]
+
+
+def facility_list_sheet(*, session: Session, actor: Actor, query: FacilityQuery) -> Sheet:
+    """The facility list page's columns for every facility matching its filters."""
+    rows = [[f.code, f.name, KIND_LABELS[f.kind], LEVEL_LABELS[f.protection_level], STATUS_LABELS[f.status],
+             f.division.full_name] for f in _all(session, query, actor)]
+    return Sheet("纪念设施", FACILITY_LIST_HEADER, rows)
+
+
+def martyr_list_sheet(*, session: Session, actor: Actor, q: str | None) -> Sheet:
+    """The martyr list page's columns for every martyr it finds."""
+    rows = []
+    offset = 0
+    while True:
+        items, total = list_martyrs(session=session, actor=actor, q=q, limit=BATCH, offset=offset)
+        for m in items:
+            resting = current_burial(session=session, martyr=m)
+            rows.append([m.name, "、".join(m.name_variants), GENDER_LABELS[m.gender], m.birth_date or "不详",
+                         m.death_date or "不详", m.hometown, m.unit + (f" · {m.rank}" if m.rank else ""),
+                         resting[1].name if resting else "—"])
+        offset += BATCH
+        if offset >= total:
+            return Sheet("烈士名录", MARTYR_LIST_HEADER, rows)
+
+
+def write_list(path: Path, heading: Heading, sheet: Sheet, fmt: str) -> None:
+    """A list page's export: XLSX in the register form (title, 序号, signature lines, A4 landscape) or CSV."""
+    if fmt == "csv":
+        write_register_csv(path, heading, sheet)
+    else:
+        write_register(path, heading, [sheet])
