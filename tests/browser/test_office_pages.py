@@ -200,3 +200,26 @@ def _check_map(live_server, browser, tmp_path, says: str) -> None:  # type: igno
     assert english_on(page) == []
     # The tile server cannot be reached from here: those failures are what the note is about.
     assert [e for e in page_errors(record) if "net::ERR_" not in e] == []
+
+
+def test_patrol_figures_say_what_they_count_on_one_basis(live_server, browser, tmp_path):
+    from memorials import clock
+
+    record = open_page(browser, viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    sign_in(record, live_server, add_planner(live_server))
+    page = record.page
+    page.goto(f"{live_server.url}/inspections")
+    notice = page.locator("#patrol-notice").inner_text()
+    month = clock.now().strftime("%Y-%m")
+    standing, due_facilities = (int(x) for x in re.search(r"在用设施 (\d+) 处，其中 (\d+) 处本期应巡查", notice).groups())
+    assert due_facilities < standing        # the demo has facilities on quarterly or longer cycles
+    assert f"其余 {standing - due_facilities} 处巡查周期较长" in notice and notice.startswith(month)
+    cycles = int(re.search(r"共有 (\d+) 个到期的巡查周期", notice).group(1))
+    cards = page.locator(".stats").inner_text()
+    assert f"应巡查 {cycles} 个设施巡查周期" in cards and f"/{due_facilities}" in cards
+    # The division picker offers the townships of the planner's county.
+    page.locator(".divpicker select[data-depth='0'] option").nth(2).wait_for(state="attached")
+    assert page.locator(".divpicker select[data-depth='0'] option").count() > 3
+    assert english_on(page) == []
+    page.screenshot(path=str(tmp_path / "inspections.png"), full_page=True)
+    assert page_errors(record) == []
