@@ -6,6 +6,7 @@ import io
 import json
 from datetime import datetime, timezone
 
+import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -49,6 +50,7 @@ def _ledger(api, headers, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
     return resp.content
 
 
+@pytest.mark.both_backends  # grouped SQL of the ledger and the latest visits
 def test_ledger_prints_on_a4_landscape_with_title_numbers_and_signature_lines(demo_api):
     inspector, planner = _people(demo_api)
     facility_id = demo_api.demo_facility_id("421122-0010")
@@ -114,3 +116,25 @@ def test_ledger_prints_on_a4_landscape_with_title_numbers_and_signature_lines(de
 
     csv_text = _ledger(demo_api, planner, "csv").decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("序号,巡查日期")
+
+
+@pytest.mark.both_backends  # the latest inspection per facility: a grouped subquery joined back
+def test_last_visits_and_the_map_popup_line(demo_api):
+    from api.mapdata import patrol_line
+    from inspections.compliance import last_visits
+    from memorials.actors import SYSTEM
+
+    inspector, _ = _people(demo_api)
+    facility_id = demo_api.demo_facility_id("421122-0010")
+    _file(demo_api, inspector, facility_id, {"structure": {"result": "ok"}}, photos=0)
+    with transaction(session_factory(demo_api.app_engine)) as s:
+        visits = last_visits(session=s, actor=SYSTEM)
+    assert visits[facility_id].day == clock.today()
+    assert patrol_line(visits[facility_id], 30, "in_use", today=clock.today()) == {
+        "patrol_text": f"最近巡查：{clock.today().isoformat()}，状况一般；未逾期", "overdue": False}
+    late = patrol_line(visits[facility_id], 30, "in_use", today=clock.today().replace(year=clock.today().year + 1))
+    assert late["overdue"] and "已逾期" in late["patrol_text"]
+    assert patrol_line(None, 90, "in_use", today=clock.today()) == {
+        "patrol_text": "从未巡查（应每 90 天巡查一次）", "overdue": True}
+    frame = demo_api.get("/map/frame", headers=inspector)
+    assert frame.status_code == 200 and json.dumps("最近巡查")[1:-1] in frame.text   # in the marker data
