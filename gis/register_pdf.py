@@ -51,7 +51,7 @@ def write_register_pdf(path: Path, heading: Heading, sheets: Sequence[Sheet]) ->
     from reportlab.lib.units import mm
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+    from reportlab.platypus import LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -78,9 +78,11 @@ def write_register_pdf(path: Path, heading: Heading, sheets: Sequence[Sheet]) ->
         rows = [([i] if spec.numbered else []) + list(r) for i, r in enumerate(spec.rows, start=1)]
         rows += [([""] if spec.numbered else []) + list(r) for r in spec.totals]
         story.append(Paragraph(escape(f"{heading.unit}{heading.subject}"), title))
-        story.append(Paragraph(escape(f"填报单位：{heading.unit}　　期间：{heading.period}　　表名：{spec.title}"), line))
+        story.append(Paragraph(("&nbsp;" * 8).join(escape(part) for part in (
+            f"填报单位：{heading.unit}", f"期间：{heading.period}", f"表名：{spec.title}")), line))
         story.append(Spacer(1, 3 * mm))
-        weights = [max(4, min(30, max([_width(h)] + [_width(r[i]) for r in rows[:200] if i < len(r)])))
+        # By the data; a long header wraps rather than widening a column of small numbers.
+        weights = [max(4, min(30, max([min(_width(h), 8)] + [_width(r[i]) for r in rows[:200] if i < len(r)])))
                    for i, h in enumerate(header)]
         widths = [usable * w / sum(weights) for w in weights]
         data = [[Paragraph(escape(_text(h)), head) for h in header]]
@@ -96,9 +98,9 @@ def write_register_pdf(path: Path, heading: Heading, sheets: Sequence[Sheet]) ->
         ]))
         story.append(table)
         story.append(Spacer(1, 8 * mm))
-        story.append(Paragraph(escape(
-            f"填表人：{heading.preparer or '____________'}　　　　审核人：{heading.reviewer or '____________'}"
-            f"　　　　负责人：____________　　　　填报日期：{heading.date or '______年____月____日'}"), line))
+        signatures = [f"填表人：{heading.preparer or '____________'}", f"审核人：{heading.reviewer or '____________'}",
+                      "负责人：____________", f"填报日期：{heading.date or '______年____月____日'}"]
+        story.append(Table([[Paragraph(escape(part), line) for part in signatures]], colWidths=[usable / 4] * 4))
     doc = SimpleDocTemplate(str(path), pagesize=landscape(A4), leftMargin=margin, rightMargin=margin,
                             topMargin=margin, bottomMargin=14 * mm, title=f"{heading.unit}{heading.subject}",
                             author=heading.unit, subject=heading.period)
