@@ -39,7 +39,7 @@
         select.setAttribute("aria-label", depth === 0 ? "选择区划" : "选择下级区划");
         var blank = document.createElement("option");
         blank.value = parent;
-        blank.textContent = depth === 0 && !allowRoot ? "请选择" : "全部";
+        blank.textContent = depth === 0 && !allowRoot ? "请选择" : (box.getAttribute("data-blank-label") || "全部");
         if (depth === 0 && !allowRoot && !parent) blank.value = "";
         select.appendChild(blank);
         items.forEach(function (d) {

@@ -108,7 +108,7 @@ def test_planner_creates_and_edits_a_facility(live_server, browser, tmp_path):
     assert page_errors(record) == []
 
 
-def test_planner_creates_and_edits_a_martyr(live_server, browser):
+def test_planner_creates_and_edits_a_martyr(live_server, browser, tmp_path):
     record = open_page(browser, viewport={"width": 1280, "height": 900}, locale="zh-CN")
     sign_in(record, live_server, add_planner(live_server))
     page = record.page
@@ -125,6 +125,7 @@ def test_planner_creates_and_edits_a_martyr(live_server, browser):
     error = page.locator("label:has(input[name=death_date]) .field-error")
     error.wait_for()
     assert "早于出生时间" in error.inner_text()
+    page.screenshot(path=str(tmp_path / "martyr_form_refused.png"), full_page=True)
     page.fill("input[name=birth_date]", "1915年13月")
     page.click("button:has-text('保存')")
     page.locator("label:has(input[name=birth_date]) .field-error").wait_for()
