@@ -55,3 +55,16 @@ def test_burial_and_relative_forms(demo_api):
     assert "138****1234" in masked and "13812341234" not in masked and "登记亲属" not in masked
     resp = demo_api.post(f"/martyrs/{martyr['id']}/relatives", data={"name": " "}, headers=officer)
     assert resp.status_code == 422 and "必填" in resp.text
+
+
+def test_division_children_stay_inside_the_jurisdiction(demo_api):
+    planner = demo_api.user("planner")
+    townships = demo_api.get("/api/v1/divisions/421122/children", headers=planner).json()["items"]
+    assert len(townships) > 5 and all(d["code"].startswith("421122") and len(d["code"]) == 9 for d in townships)
+    province = demo_api.get("/api/v1/divisions/420000/children", headers=planner).json()["items"]
+    assert [d["code"] for d in province] == ["421100"]          # only the branch that leads to the county
+    assert demo_api.get("/api/v1/divisions/421102/children", headers=planner).status_code == 404  # a neighbour
+    assert demo_api.get("/api/v1/divisions/110000/children", headers=planner).status_code == 404
+    assert demo_api.get("/api/v1/divisions/x/children", headers=planner).status_code == 404
+    national = demo_api.user("admin", jurisdiction="")
+    assert len(demo_api.get("/api/v1/divisions/420000/children", headers=national).json()["items"]) > 10
