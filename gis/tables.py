@@ -138,16 +138,30 @@ def _read_xlsx(path: Path) -> Table:
     book.close()
     if not records:
         raise TableError("the first sheet is empty")
-    header = _clean_header(records[0])
+    first = _register_table(records)
+    header = _clean_header(records[first - 1])
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        for number, record in enumerate(records[1:], start=2):
+        for number, record in enumerate(records[first:], start=first + 1):
             if not any(v not in (None, "") for v in record):
                 continue
             yield number, {h: _cell(record[i]) if i < len(record) else "" for i, h in enumerate(header) if h}
 
-    count = sum(1 for r in records[1:] if any(v not in (None, "") for v in r))
+    count = sum(1 for r in records[first:] if any(v not in (None, "") for v in r))
     return Table(header=header, count=count, rows=rows())
+
+
+def _register_table(records: list[tuple[Any, ...]]) -> int:
+    """The row number of the column header: 1, or 3 in a register (:func:`write_register`), whose table
+    ends at its first blank row (the signature lines below are cut off here)."""
+    if (len(records) >= 3 and str(records[1][0] or "").startswith("填报单位：") and records[2]
+            and records[2][0] == "序号"):
+        end = next((n for n in range(3, len(records)) if all(v in (None, "") for v in records[n])), len(records))
+        del records[end:]
+        for n in range(2, len(records)):
+            records[n] = records[n][1:]   # the 序号 column is the register's, not the data's
+        return 3
+    return 1
 
 
 def read_table(path: Path) -> Table:

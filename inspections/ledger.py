@@ -46,6 +46,7 @@ from inspections.models import OWNER_TYPE, Defect, Inspection
 from memorials import clock
 from memorials.actors import Actor
 from memorials.divisions import scoped, within
+from memorials.exporting import reporting_unit
 from memorials.models import Division, User
 
 RECORD_HEADER = ["巡查日期", "所属月份", "设施编号", "设施名称", "所在区划", "巡查级别", "巡查人", "状况等级",
@@ -88,16 +89,6 @@ def _conditions(actor: Actor, division: str, column):  # type: ignore[no-untyped
 def _period_text(first: str, last: str) -> str:
     one = f"{first[:4]}年{first[5:7]}月"
     return one if first == last else f"{one}至{last[:4]}年{last[5:7]}月"
-
-
-def reporting_unit(session: Session, division: str, actor: Actor) -> str:
-    """The bureau that reports: the division asked about (or the user's), e.g. 红安县退役军人事务局."""
-    code = division or actor.jurisdiction
-    if not code:
-        return "退役军人事务局"
-    row = session.scalar(select(Division).where(Division.code.like(f"{code}%")).order_by(func.length(Division.code),
-                                                                                         Division.code).limit(1))
-    return f"{row.name if row else code}退役军人事务局"
 
 
 def preparer_name(session: Session, actor: Actor) -> str:
@@ -238,7 +229,7 @@ def build_patrol_ledger(
     township_total = [["合计", totals[0], totals[1], totals[2], f"{totals[2] / totals[1]:.0%}" if totals[1] else "—",
                        totals[3], totals[4], totals[5]]]
 
-    heading = Heading(unit=reporting_unit(session, division, actor), subject="烈士纪念设施巡查台账",
+    heading = Heading(unit=reporting_unit(session=session, code=division or actor.jurisdiction), subject="烈士纪念设施巡查台账",
                       period=_period_text(period_from, period_to), preparer=preparer_name(session, actor),
                       date=f"{today.year}年{today.month}月{today.day}日")
     sheets = [

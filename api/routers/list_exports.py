@@ -14,28 +14,15 @@ from starlette.background import BackgroundTask
 from api.auth import RegistryReader
 from api.deps import ReadSession
 from api.routers.facilities import FacilityFilter
-from gis.tables import Heading
-from memorials import clock
-from memorials.actors import Actor
 from memorials.divisions import get_division
-from memorials.exporting import facility_list_sheet, martyr_list_sheet, write_list
+from memorials.exporting import facility_list_sheet, martyr_list_sheet, register_heading, write_list
 from memorials.facilities import FacilityQuery
-from memorials.models import User
 from memorials.vocab import KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
 
 router = APIRouter(include_in_schema=False)
 
 TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
 ListFormat = Literal["xlsx", "csv"]
-
-
-def _heading(session: Session, actor: Actor, subject: str, filters: list[str]) -> Heading:
-    division = get_division(session=session, code=actor.jurisdiction) if actor.jurisdiction else None
-    preparer = session.get(User, actor.user_id) if actor.user_id else None
-    today = clock.today()
-    return Heading(unit=f"{division.name if division else ''}退役军人事务局", subject=subject,
-                   period=f"截至{today.year}年{today.month}月{today.day}日" + (f"（{'；'.join(filters)}）" if filters else ""),
-                   preparer=preparer.display_name if preparer else "", date=f"{today.year}年{today.month}月{today.day}日")
 
 
 def _facility_filters(session: Session, query: FacilityQuery) -> list[str]:
@@ -75,7 +62,8 @@ def _temp(fmt: str) -> Path:
 @router.get("/facilities/export.{fmt}")
 def export_facility_list(fmt: ListFormat, session: ReadSession, actor: RegistryReader, query: FacilityFilter) -> Response:
     sheet = facility_list_sheet(session=session, actor=actor, query=query)
-    heading = _heading(session, actor, "烈士纪念设施名录", _facility_filters(session, query))
+    heading = register_heading(session=session, actor=actor, subject="烈士纪念设施名录",
+                               filters=_facility_filters(session, query))
     path = _temp(fmt)
     write_list(path, heading, sheet, fmt)
     return _send(path, "纪念设施名录", fmt)
@@ -88,7 +76,8 @@ def export_martyr_list(
 ) -> Response:
     text = q.strip() if q and q.strip() else None
     sheet = martyr_list_sheet(session=session, actor=actor, q=text)
-    heading = _heading(session, actor, "烈士名录", [f"关键词：{text}"] if text else [])
+    heading = register_heading(session=session, actor=actor, subject="烈士名录",
+                               filters=[f"关键词：{text}"] if text else [])
     path = _temp(fmt)
     write_list(path, heading, sheet, fmt)
     return _send(path, "烈士名录", fmt)

@@ -139,9 +139,9 @@ def test_facility_export_csv_and_xlsx_hold_no_formulas(api, db_url, tmp_path):
 
     book = load_workbook(tmp_path / "f.xlsx")
     _assert_no_formulas(book)
-    sheet = book.active
-    header = [c.value for c in sheet[1]]
-    cells = {h: c for h, c in zip(header, sheet[2])}
+    sheet = book.active   # a register: the column header is row 3, the first facility row 4
+    header = [c.value for c in sheet[3]]
+    cells = {h: c for h, c in zip(header, sheet[4])}
     assert cells["名称"].value == "'" + body["name"] and cells["名称"].data_type == "s"
     assert cells["经度"].data_type == "n" and cells["经度"].value == pytest.approx(body["longitude"])
     assert cells["巡查周期（天）"].value == 30 and cells["巡查周期（天）"].data_type == "n"
