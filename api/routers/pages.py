@@ -232,5 +232,6 @@ def audit_page(request: Request, entity: str, entity_id: str, session: WriteSess
         raise NotFound(entity, entity_id)
     entries = audit_service.history(session=session, entity=entity, entity_id=entity_id, limit=500)
     rows = [(e, *visible_audit_values(session=session, actor=actor, entry=e)) for e in entries]
-    return render(request, "audit.html", {"entity": entity, "entity_id": entity_id, "rows": rows})
+    names = user_service.display_names(session=session, usernames=[e.username for e in entries])
+    return render(request, "audit.html", {"entity": entity, "entity_id": entity_id, "rows": rows, "names": names})
 

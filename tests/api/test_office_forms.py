@@ -68,3 +68,28 @@ def test_division_children_stay_inside_the_jurisdiction(demo_api):
     assert demo_api.get("/api/v1/divisions/x/children", headers=planner).status_code == 404
     national = demo_api.user("admin", jurisdiction="")
     assert len(demo_api.get("/api/v1/divisions/420000/children", headers=national).json()["items"]) > 10
+
+
+def test_the_audit_page_reads_in_chinese_with_real_names(demo_api):
+    from memorials.db import session_factory, transaction
+    from memorials.users import create_user
+    from tests.factories import PASSWORD
+
+    with transaction(session_factory(demo_api.app_engine, write=True)) as s:
+        create_user(session=s, username="audit_planner", password=PASSWORD, role="planner", jurisdiction="421122",
+                    display_name="王建国")
+    planner = demo_api.login("audit_planner")
+    facility_id = demo_api.demo_facility_id("421122-0010")
+    resp = demo_api.post(f"/facilities/{facility_id}/edit", headers=planner, follow_redirects=False,
+                         data={**_shown(demo_api, planner, facility_id), "custodian_person": "李守义"})
+    assert resp.status_code == 303, resp.text
+    page = demo_api.get(f"/audit/facility/{facility_id}", headers=demo_api.user("admin")).text
+    assert "王建国" in page and "管护责任人" in page and "→ 李守义" in page and "audit_planner" not in page
+
+
+def _shown(api, headers, facility_id: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    f = api.get(f"/api/v1/facilities/{facility_id}", headers=headers).json()
+    keys = ("name", "kind", "protection_level", "status", "division_code", "address", "custodian",
+            "custodian_person", "description")
+    return {**{k: f[k] for k in keys}, "longitude": f"{f['longitude']:.6f}", "latitude": f"{f['latitude']:.6f}",
+            "crs": "wgs84", "patrol_interval_days": str(f["patrol_interval_days"])}
