@@ -251,3 +251,33 @@ async def create_relative(request: Request, martyr_id: IdPath, session: WriteSes
         return render(request, "relatives.html", {"m": martyr, "relatives": relatives, "v": values,
                                                   "errors": errors}, status_code=422)
     return RedirectResponse(f"/martyrs/{martyr_id}/relatives", status_code=303)
+
+
+def _relative_form(request: Request, martyr: Martyr, relative_id: int, values: dict[str, str],
+                   errors: dict[str, str]) -> Response:
+    return render(request, "relative_form.html", {"m": martyr, "relative_id": relative_id, "v": values,
+                                                  "errors": errors}, status_code=422 if errors else 200)
+
+
+@router.get("/martyrs/{martyr_id}/relatives/{relative_id}/edit", response_class=HTMLResponse)
+def edit_relative(request: Request, martyr_id: IdPath, relative_id: IdPath, session: WriteSession,
+                  actor: RelativesEditor) -> Response:
+    # Showing the contacts unmasked is audited, so this page writes.
+    martyr = martyr_service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
+    relative = relative_service.get_relative(session=session, martyr=martyr, relative_id=relative_id)
+    shown = relative_service.read_for_editing(session=session, relative=relative, actor=actor)
+    return _relative_form(request, martyr, relative_id, {k: getattr(shown, k) for k in RELATIVE_FIELDS}, {})
+
+
+@router.post("/martyrs/{martyr_id}/relatives/{relative_id}/edit", response_class=HTMLResponse)
+async def update_relative(request: Request, martyr_id: IdPath, relative_id: IdPath, session: WriteSession,
+                          actor: RelativesEditor) -> Response:
+    martyr = martyr_service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
+    relative = relative_service.get_relative(session=session, martyr=martyr, relative_id=relative_id)
+    values = form_values(await request.form(), RELATIVE_FIELDS)
+    _, errors = _attempt(session, RelativeCreate, {k: v for k, v in values.items() if v != ""},
+                         lambda data: relative_service.update_relative(session=session, relative=relative, data=data,
+                                                                       actor=actor))
+    if errors:
+        return _relative_form(request, martyr, relative_id, values, errors)
+    return RedirectResponse(f"/martyrs/{martyr_id}/relatives", status_code=303)

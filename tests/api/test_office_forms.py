@@ -93,3 +93,26 @@ def _shown(api, headers, facility_id: int) -> dict[str, str]:  # type: ignore[no
             "custodian_person", "description")
     return {**{k: f[k] for k in keys}, "longitude": f"{f['longitude']:.6f}", "latitude": f"{f['latitude']:.6f}",
             "crs": "wgs84", "patrol_interval_days": str(f["patrol_interval_days"])}
+
+
+def test_a_case_officer_corrects_a_relative(demo_api):
+    planner, officer = demo_api.user("planner"), demo_api.user("case_officer")
+    martyr = demo_api.post("/api/v1/martyrs", json=martyr_body(), headers=planner).json()
+    made = demo_api.post(f"/api/v1/martyrs/{martyr['id']}/relatives", headers=officer,
+                         json={"name": "李某某", "phone": "13812341234"}).json()
+    edit = f"/martyrs/{martyr['id']}/relatives/{made['id']}/edit"
+    assert demo_api.get(edit, headers=planner).status_code == 403
+    page = demo_api.get(edit, headers=officer)
+    assert page.status_code == 200 and 'value="13812341234"' in page.text
+    bad = demo_api.post(edit, headers=officer, data={"name": "", "phone": "13812341234"})
+    assert bad.status_code == 422 and "必填" in bad.text
+    resp = demo_api.post(edit, headers=officer, follow_redirects=False,
+                         data={"name": "李某某", "relation": "侄子", "phone": "13900001111"})
+    assert resp.status_code == 303
+    items = demo_api.get(f"/api/v1/martyrs/{martyr['id']}/relatives", headers=officer).json()["items"]
+    assert [(r["relation"], r["phone"]) for r in items] == [("侄子", "13900001111")]
+    second = demo_api.post("/api/v1/martyrs", json=martyr_body(name="王振国"), headers=planner).json()
+    other = demo_api.post(f"/api/v1/martyrs/{second['id']}/relatives", headers=officer, json={"name": "王某"})
+    assert other.status_code == 201   # a relative of another martyr is not reachable through this one
+    assert demo_api.get(f"/martyrs/{martyr['id']}/relatives/{other.json()['id']}/edit",
+                        headers=officer).status_code == 404

@@ -23,9 +23,10 @@ from api.auth import Requires
 from memorials.actors import SYSTEM
 from memorials.db import session_factory, transaction
 from memorials.facilities import create_facility
-from memorials.martyrs import create_martyr
+from memorials.martyrs import create_martyr, get_martyr
 from memorials.permissions import PERMISSIONS, Permission, Role
-from memorials.schemas import FacilityCreate, MartyrCreate
+from memorials.relatives import create_relative
+from memorials.schemas import FacilityCreate, MartyrCreate, RelativeCreate
 from tests.factories import (
     OTHER_DISTRICT,
     OTHER_POINT,
@@ -128,12 +129,15 @@ def world(demo_api):
                               actor=SYSTEM)
         mar = create_martyr(session=s, data=MartyrCreate(**martyr_body(division_code=OTHER_DISTRICT)), actor=SYSTEM)
         fac_id, mar_id = fac.id, mar.id
+        our_martyr = get_martyr(session=s, martyr_id=1, actor=SYSTEM)
+        relatives = [create_relative(session=s, martyr=m, data=RelativeCreate(name="李某"), actor=SYSTEM).id
+                     for m in (our_martyr, mar)]
     headers = {role.value: demo_api.user(role.value) for role in Role}
     theirs = _file_inspection(demo_api, demo_api.user("inspector", OTHER_DISTRICT), fac_id, lon, lat)
     ours = _file_inspection(demo_api, headers["inspector"], 10, 114.72, 31.46)
-    inside = {"inspection_id": str(ours["id"]), "defect_id": str(ours["defects_opened"][0]["id"]),
-              "sha256": ours["photos"][0]["sha256"]}
-    outside = {"facility_id": str(fac_id), "martyr_id": str(mar_id), "inspection_id": str(theirs["id"]),
+    inside = {"relative_id": str(relatives[0]), "inspection_id": str(ours["id"]),
+              "defect_id": str(ours["defects_opened"][0]["id"]), "sha256": ours["photos"][0]["sha256"]}
+    outside = {"relative_id": str(relatives[1]), "facility_id": str(fac_id), "martyr_id": str(mar_id), "inspection_id": str(theirs["id"]),
                "defect_id": str(theirs["defects_opened"][0]["id"]), "sha256": theirs["photos"][0]["sha256"]}
     return _params(inside, outside), headers
 
