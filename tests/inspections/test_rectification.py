@@ -8,7 +8,7 @@ from datetime import timedelta
 from openpyxl import load_workbook
 
 from memorials import clock
-from tests.factories import register_table, gps_jpeg, inspection_files, inspection_json
+from tests.factories import gps_jpeg, inspection_files, inspection_json, register_table
 from tests.repairs.helpers import GRAVE, facility, photo_taken
 
 
