@@ -13,7 +13,19 @@ from fastapi.staticfiles import StaticFiles
 from api.deps import storable_parameters
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
-from api.routers import analysis, analysis_pages, docs, facilities, imports, martyrs, ogc, pages, system
+from api.routers import (
+    analysis,
+    analysis_pages,
+    docs,
+    facilities,
+    imports,
+    list_exports,
+    martyrs,
+    ogc,
+    pages,
+    registry_forms,
+    system,
+)
 from api.security import SecurityHeaders, tile_origins
 from api.signin import install as install_sign_in
 from api.static import vendor_mounts
@@ -75,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analysis.router)
     app.include_router(ogc.router)
     app.include_router(analysis_pages.router)
+    app.include_router(list_exports.router)
+    app.include_router(registry_forms.router)  # before pages: /facilities/new is not /facilities/{id}
     app.include_router(pages.router)
     for package in domains.discover():
         for path in package.routers:

@@ -208,3 +208,29 @@ def _by_child_division(session: Session, division: str, rows: list[FacilityCompl
         out.append(DivisionCompliance(code=code, name=names.get(code, code), facilities=len(members), due=due,
                                       done=done, rate=round(done / due, 4) if due else None))
     return out
+
+
+@dataclass(frozen=True)
+class LastVisit:
+    """A facility's latest inspection (any level): when (the bureau's date) and the grade given."""
+
+    day: date
+    grade: str
+
+
+def last_visits(*, session: Session, actor: Actor) -> dict[int, LastVisit]:
+    """The latest inspection of every facility the user may see, in two grouped queries (maps, lists)."""
+    latest = (select(Inspection.facility_id, func.max(Inspection.performed_at).label("at"))
+              .where(scoped(Inspection.division_code, actor.scope)).group_by(Inspection.facility_id).subquery())
+    rows = session.execute(
+        select(Inspection.facility_id, Inspection.performed_at, Inspection.grade)
+        .join(latest, (latest.c.facility_id == Inspection.facility_id) & (latest.c.at == Inspection.performed_at))
+    ).all()
+    return {fid: LastVisit(day=at.astimezone(clock.zone()).date(), grade=grade) for fid, at, grade in rows}
+
+
+def overdue_days(last: date | None, interval_days: int, *, today: date) -> int | None:
+    """Days past the facility's patrol interval since ``last`` (0 if not overdue); None if never inspected."""
+    if last is None:
+        return None
+    return max(0, (today - (last + timedelta(days=interval_days))).days)

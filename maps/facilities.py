@@ -53,7 +53,7 @@ KIND_COLOURS: dict[str, str] = {
 MAX_NAMES_IN_POPUP = 12
 CHINA_CENTER = (35.0, 105.0)
 
-# Row layout: [lat, lon, kind index, level index, status, id, name, buried text or null]
+# Row layout: [lat, lon, kind index, level index, status, id, name, buried text or null, patrol text, overdue 0/1]
 _CALLBACK = """
 function (row) {
     var marker = L.circleMarker(new L.LatLng(row[0], row[1]), {
@@ -93,6 +93,7 @@ var memorialsMap = (function () {
             link.appendChild(bold);
             box.appendChild(link);
             box.appendChild(line(cfg.kinds[row[2]] + ' · ' + cfg.levels[row[3]] + (row[4] ? ' · ' + row[4] : '')));
+            if (row[8]) box.appendChild(line(row[8], row[9] ? 'patrol overdue' : 'patrol'));
             if (row[7] !== null) {
                 box.appendChild(line(row[7], 'buried'));
             } else if (cfg.popupUrl) {
@@ -128,6 +129,9 @@ class FacilityMarker:
     latitude: float
     martyrs: Sequence[str] | None = field(default_factory=tuple)
     status_label: str = ""
+    patrol_text: str = ""
+    """The last patrol's date and grade and whether one is overdue, as the popup shows it."""
+    overdue: bool = False
 
 
 def buried_text(names: Sequence[str]) -> str:
@@ -137,6 +141,57 @@ def buried_text(names: Sequence[str]) -> str:
     shown = "、".join(names[:MAX_NAMES_IN_POPUP])
     more = f" 等{len(names)}位" if len(names) > MAX_NAMES_IN_POPUP else f"（{len(names)}位）"
     return f"安葬烈士：{shown}{more}"
+
+
+_WATCH = """
+// Runs once the whole script has defined the map and its layers.
+window.setTimeout(function () { (function (map, layer) {
+    L.control.scale({metric: true, imperial: false}).addTo(map);
+    if (map.attributionControl) map.attributionControl.setPrefix(false);
+    var zin = map.getContainer().querySelector('.leaflet-control-zoom-in');
+    var zout = map.getContainer().querySelector('.leaflet-control-zoom-out');
+    if (zin) { zin.title = '放大'; zin.setAttribute('aria-label', '放大'); }
+    if (zout) { zout.title = '缩小'; zout.setAttribute('aria-label', '缩小'); }
+    map.on('popupopen', function (e) {
+        var close = e.popup.getElement() && e.popup.getElement().querySelector('.leaflet-popup-close-button');
+        if (close) { close.setAttribute('aria-label', '关闭'); close.title = '关闭'; }
+    });
+    var note = document.createElement('div');
+    note.id = 'basemap-note';
+    note.setAttribute('role', 'status');
+    note.style.cssText = 'position:absolute;left:50%%;bottom:28px;transform:translateX(-50%%);z-index:1000;' +
+        'background:#fff7ed;border:1px solid #fdba74;color:#7c2d12;padding:6px 10px;border-radius:4px;' +
+        'font:13px/1.5 sans-serif;max-width:90%%;display:none';
+    map.getContainer().appendChild(note);
+    function say(text) {
+        note.textContent = text;
+        note.style.display = 'block';
+    }
+    if (!layer) { say(%s); return; }
+    var loaded = 0, failed = false;
+    function fail() {
+        if (loaded || failed) return;
+        failed = true;
+        // Nothing of the base map is shown: its attribution would only mislead.
+        if (map.attributionControl) map.removeControl(map.attributionControl);
+        say(%s);
+    }
+    layer.on('tileload', function () { loaded += 1; note.style.display = 'none'; });
+    layer.on('tileerror', fail);
+    window.setTimeout(fail, 8000);
+})(%s, %s); }, 0);
+"""
+
+
+def _watch_base_map(fmap: folium.Map, tiles: TileSource, layer: folium.TileLayer | None) -> None:
+    """A metric scale only, Chinese control titles, and a Chinese note when the base map cannot be shown."""
+    missing = "未配置底图：设施按坐标显示在空白背景上（可在系统设置中配置天地图等底图）。"
+    name = "" if re.search(r"[A-Za-z]", tiles.label) else f"（{tiles.label}）"
+    failed = (f"底图{name}无法加载：本机可能无法访问互联网或底图服务器。"
+              "设施仍按坐标显示，位置准确，但背景为空白。")
+    script = _WATCH % (script_json(missing), script_json(failed), fmap.get_name(),
+                       layer.get_name() if layer is not None else "null")
+    fmap.get_root().script.add_child(Element(script))
 
 
 def _legend(kinds: dict[str, str]) -> str:
@@ -176,12 +231,13 @@ def facility_map(
     latter answers ``{"buried": text}`` for markers without embedded names.
     """
     fmap = folium.Map(location=list(center or CHINA_CENTER), zoom_start=zoom or 5, tiles=None, prefer_canvas=True,
-                      control_scale=True, height=height)
+                      control_scale=False, height=height)
     # Clustering needs the map's own maxZoom, which folium only sets through tiles.
     fmap.options["maxZoom"] = tiles.max_zoom
+    base = None
     if tiles.url:
-        folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.label, subdomains=tiles.subdomains,
-                         max_zoom=tiles.max_zoom).add_to(fmap)
+        base = folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.label, subdomains=tiles.subdomains,
+                                max_zoom=tiles.max_zoom).add_to(fmap)
         for overlay in tiles.overlays:
             folium.TileLayer(tiles=overlay, attr=tiles.attribution, name=f"{tiles.label}注记",
                              subdomains=tiles.subdomains, max_zoom=tiles.max_zoom, overlay=True).add_to(fmap)
@@ -195,11 +251,14 @@ def facility_map(
         if k == len(kind_labels):
             kind_labels.append(m.kind_label)
         rows.append([round(lat, 6), round(lon, 6), k, _index(levels, m.level_label), m.status_label, m.id, m.name,
-                     buried_text(m.martyrs) if m.martyrs is not None else None])
+                     buried_text(m.martyrs) if m.martyrs is not None else None, m.patrol_text, int(m.overdue)])
     config = {"colours": [KIND_COLOURS.get(k, "#616161") for k in kinds], "kinds": kind_labels, "levels": levels,
               "facilityUrl": facility_url, "popupUrl": popup_url}
     fmap.get_root().header.add_child(Element(_HELPERS % script_json(config)),
                                      name="memorials_map_helpers")
+    fmap.get_root().header.add_child(Element("<style>.facility-popup .overdue{color:#b91c1c;font-weight:600}</style>"),
+                                     name="memorials_map_style")
+    _watch_base_map(fmap, tiles, base)
     FastMarkerCluster(rows, callback=_CALLBACK, name="纪念设施",
                       options={"chunkedLoading": True, "maxClusterRadius": 45, "spiderfyOnMaxZoom": True}).add_to(fmap)
     if legend and markers:
@@ -221,11 +280,13 @@ def point_map(longitude: float, latitude: float, *, tiles: TileSource, colour: s
               zoom: int = 14, height: str = "260px") -> folium.Map:
     """A small map locating one point (facility pages)."""
     lon, lat = from_wgs84(longitude, latitude, tiles.crs)
-    fmap = folium.Map(location=[lat, lon], zoom_start=zoom, tiles=None, control_scale=True, height=height)
+    fmap = folium.Map(location=[lat, lon], zoom_start=zoom, tiles=None, control_scale=False, height=height)
     fmap.options["maxZoom"] = tiles.max_zoom
+    base = None
     if tiles.url:
-        folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.label, subdomains=tiles.subdomains,
-                         max_zoom=tiles.max_zoom).add_to(fmap)
+        base = folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.label, subdomains=tiles.subdomains,
+                                max_zoom=tiles.max_zoom).add_to(fmap)
+    _watch_base_map(fmap, tiles, base)
     folium.CircleMarker([lat, lon], radius=9, color="#ffffff", weight=2, fill=True, fill_color=colour,
                         fill_opacity=0.95).add_to(fmap)
     return fmap

@@ -10,17 +10,21 @@ them imports back (``memorials.importing.import_survey``) with no field lost.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gis.tables import write_csv, write_xlsx
+from gis.tables import Heading, Sheet, write_csv, write_register, write_register_csv
+from memorials import clock
 from memorials.actors import Actor
 from memorials.errors import ValidationProblem
 from memorials.facilities import FacilityQuery, list_facilities
-from memorials.models import Facility
-from memorials.vocab import KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
+from memorials.martyrs import current_burial, list_martyrs
+from memorials.models import Division, Facility, User
+from memorials.vocab import GENDER_LABELS, KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
 
 COLUMNS: list[tuple[str, str]] = [
     ("code", "登记编号"), ("name", "名称"), ("kind", "类型"), ("protection_level", "保护级别"),
@@ -94,7 +98,9 @@ def export_facilities(
         write_csv(path, [k for k, _ in COLUMNS], [[_values(f, False)[k] for k, _ in COLUMNS] for f in items])
     else:
         rows = [[_values(f, True)[k] for k, _ in COLUMNS] for f in items]
-        write_xlsx(path, [("纪念设施台账", [label for _, label in COLUMNS], rows)])
+        write_register(path, register_heading(session=session, actor=actor, subject="烈士纪念设施台账",
+                                              division=(query.division if query else None)),
+                       [Sheet("纪念设施台账", [label for _, label in COLUMNS], rows)])
     return len(items)
 
 
@@ -121,3 +127,63 @@ def _write_survey(path: Path, fmt: str, items: list[Facility]) -> None:
             geometries.append(geometry)
         layers.append(Layer(name, header, rows, geometries))
     write_survey(path, layers, fmt=fmt)
+
+
+def reporting_unit(*, session: Session, code: str | None) -> str:
+    """The bureau that reports for a division code or prefix: a county's, city's or province's veterans-affairs
+    bureau (a township or village has none: its county reports), e.g. 红安县退役军人事务局."""
+    if not code:
+        return "退役军人事务局"
+    code = code[:6] if len(code) > 6 else code
+    found = session.scalar(select(Division).where(Division.code.like(f"{code}%"))
+                           .order_by(func.length(Division.code), Division.code).limit(1))
+    return f"{found.name if found else code}退役军人事务局"
+
+
+def register_heading(*, session: Session, actor: Actor, subject: str, division: str | None = None,
+                     filters: Sequence[str] = ()) -> Heading:
+    """The heading of an export in the register form: the reporting bureau (the division asked about, else the
+    user's), the date it was drawn up as the period, the filters, the preparer's real name."""
+    today = clock.today()
+    preparer = session.get(User, actor.user_id) if actor.user_id else None
+    stamp = f"{today.year}年{today.month}月{today.day}日"
+    return Heading(unit=reporting_unit(session=session, code=division or actor.jurisdiction), subject=subject,
+                   period=f"截至{stamp}" + (f"（{'；'.join(filters)}）" if filters else ""),
+                   preparer=preparer.display_name if preparer else "", date=stamp)
+
+
+# ---- list pages as registers (what a list shows, every page of it, in the printable form) ----------------------
+
+FACILITY_LIST_HEADER = ["编号", "名称", "类型", "保护级别", "状态", "所在区划"]
+MARTYR_LIST_HEADER = ["姓名", "曾用名", "性别", "出生", "牺牲", "籍贯", "部队及职务", "安葬地"]
+
+
+def facility_list_sheet(*, session: Session, actor: Actor, query: FacilityQuery) -> Sheet:
+    """The facility list page's columns for every facility matching its filters."""
+    rows = [[f.code, f.name, KIND_LABELS[f.kind], LEVEL_LABELS[f.protection_level], STATUS_LABELS[f.status],
+             f.division.full_name] for f in _all(session, query, actor)]
+    return Sheet("纪念设施", FACILITY_LIST_HEADER, rows)
+
+
+def martyr_list_sheet(*, session: Session, actor: Actor, q: str | None) -> Sheet:
+    """The martyr list page's columns for every martyr it finds."""
+    rows = []
+    offset = 0
+    while True:
+        items, total = list_martyrs(session=session, actor=actor, q=q, limit=BATCH, offset=offset)
+        for m in items:
+            resting = current_burial(session=session, martyr=m)
+            rows.append([m.name, "、".join(m.name_variants), GENDER_LABELS[m.gender], m.birth_date or "不详",
+                         m.death_date or "不详", m.hometown, m.unit + (f" · {m.rank}" if m.rank else ""),
+                         resting[1].name if resting else "—"])
+        offset += BATCH
+        if offset >= total:
+            return Sheet("烈士名录", MARTYR_LIST_HEADER, rows)
+
+
+def write_list(path: Path, heading: Heading, sheet: Sheet, fmt: str) -> None:
+    """A list page's export: XLSX in the register form (title, 序号, signature lines, A4 landscape) or CSV."""
+    if fmt == "csv":
+        write_register_csv(path, heading, sheet)
+    else:
+        write_register(path, heading, [sheet])

@@ -217,10 +217,11 @@ def list_facilities(
 def map_rows(*, session: Session, query: FacilityQuery, actor: Actor, limit: int) -> list[Row]:
     """Just what a map draws, for many facilities at once (no ORM objects: 10x faster at 100k).
 
-    Rows have ``id, name, kind, protection_level, status, longitude, latitude``.
+    Rows have ``id, name, kind, protection_level, status, longitude, latitude, patrol_interval_days``.
     """
     stmt = _filtered(select(Facility.id, Facility.name, Facility.kind, Facility.protection_level, Facility.status,
-                            Facility.longitude, Facility.latitude), query, session, actor)
+                            Facility.longitude, Facility.latitude, Facility.patrol_interval_days),
+                     query, session, actor)
     return list(session.execute(stmt.order_by(Facility.id).limit(limit)))
 
 

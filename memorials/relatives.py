@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from memorials import audit
 from memorials.actors import Actor
+from memorials.errors import NotFound
 from memorials.models import Martyr, Relative
 from memorials.permissions import Permission, allowed
 from memorials.schemas import RelativeCreate, RelativeOut
@@ -187,4 +188,30 @@ def create_relative(*, session: Session, martyr: Martyr, data: RelativeCreate, a
     session.flush()
     audit.record(session=session, actor=actor, entity="relative", entity_id=relative.id, action="create",
                  old=None, new=audit.snapshot(relative, AUDITED_FIELDS))
+    return relative
+
+
+def get_relative(*, session: Session, martyr: Martyr, relative_id: int) -> Relative:
+    """A relative of ``martyr`` (already loaded within the user's jurisdiction), or ``NotFound``."""
+    relative = session.get(Relative, relative_id)
+    if relative is None or relative.martyr_id != martyr.id:
+        raise NotFound("relative", relative_id)
+    return relative
+
+
+def read_for_editing(*, session: Session, relative: Relative, actor: Actor) -> RelativeOut:
+    """The relative unmasked for an editor who may see contacts (the read is audited), else masked."""
+    unmasked = may_see_contacts(actor)
+    if unmasked:
+        audit.record(session=session, actor=actor, entity="martyr", entity_id=relative.martyr_id,
+                     action="read_contacts", old=None, new={"relative_ids": [relative.id]})
+    return view(relative, unmasked=unmasked)
+
+
+def update_relative(*, session: Session, relative: Relative, data: RelativeCreate, actor: Actor) -> Relative:
+    """Replace a relative's details (every field given, as on the form); the change is audited."""
+    changes = audit.Changes(relative, AUDITED_FIELDS)
+    for name, value in data.model_dump().items():
+        setattr(relative, name, value)
+    changes.record(session=session, actor=actor, entity="relative")
     return relative

@@ -116,6 +116,17 @@ def get_user(*, session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username.strip().lower()))
 
 
+def display_names(*, session: Session, usernames: set[str] | list[str]) -> dict[str, str]:
+    """Real names to show for login names (history, ledgers); the automatic actor reads 系统."""
+    wanted = {u for u in usernames if u}
+    names = dict(session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all()) \
+        if wanted else {}
+    out = {u: names.get(u) or u for u in wanted}
+    if SYSTEM.username in wanted and SYSTEM.username not in names:
+        out[SYSTEM.username] = "系统"
+    return out
+
+
 def list_users(*, session: Session, actor: Actor = SYSTEM) -> list[User]:
     stmt = select(User).order_by(User.username)
     users = list(session.scalars(stmt))

@@ -24,7 +24,7 @@ from inspections import defects as defect_service
 from inspections import intervals as interval_service
 from inspections import service
 from inspections.checklist import Level, Severity
-from inspections.ledger import write_defect_list, write_patrol_ledger
+from inspections.ledger import Links, write_defect_list, write_patrol_ledger
 from inspections.schemas import (
     ComplianceOut,
     DefectOut,
@@ -254,7 +254,7 @@ def defect_list_xlsx(session: ReadSession, actor: Reader, query: DefectFilter) -
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
     handle.close()
     path = Path(handle.name)
-    write_defect_list(session=session, defects=items, today=today, path=path)
+    write_defect_list(session=session, actor=actor, defects=items, today=today, path=path, division=query.division)
     return FileResponse(path, filename=f"整改清单_{today.isoformat()}.xlsx",
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         background=BackgroundTask(path.unlink, missing_ok=True))
@@ -287,23 +287,28 @@ def set_interval_rule(data: IntervalRuleIn, session: WriteSession, actor: RuleEd
     return interval_service.set_rule(session=session, actor=actor, data=data)
 
 
-@router.get("/api/v1/reports/patrols.xlsx", response_class=FileResponse, tags=["reports"])
+LEDGER_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
+
+
+@router.get("/api/v1/reports/patrols.{fmt}", response_class=FileResponse, tags=["reports"])
 def patrol_ledger(
+    request: Request,
+    fmt: Literal["xlsx", "pdf", "csv"],
     session: ReadSession,
     actor: Reader,
     settings: SettingsDep,
     division: str,
     months: ReportMonths,
 ) -> Response:
-    """The patrol ledger (巡查台账) as an Excel workbook with Chinese headers."""
+    """The patrol ledger (巡查台账): XLSX with every sheet and print settings, a PDF of it to sign, or the records as CSV."""
     first, last = months
     prefix = division_query(division) or ""
-    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
+    handle = tempfile.NamedTemporaryFile(suffix=f".{fmt}", delete=False)
     handle.close()
     path = Path(handle.name)
+    links = Links(base_url=str(request.base_url).rstrip("/"), photo_path=lambda sha: photo_url(sha, "original"))
     write_patrol_ledger(session=session, actor=actor, division=prefix, period_from=first, period_to=last, path=path,
-                        max_months=settings.max_report_months, today=_today())
-    return FileResponse(path, filename=f"巡查台账_{division}_{first}_{last}.xlsx",
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        max_months=settings.max_report_months, today=_today(), fmt=fmt, links=links)
+    return FileResponse(path, filename=f"巡查台账_{division}_{first}_{last}.{fmt}", media_type=LEDGER_TYPES[fmt],
                         background=BackgroundTask(path.unlink, missing_ok=True))
-

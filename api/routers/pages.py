@@ -129,6 +129,7 @@ def facility_page(request: Request, facility_id: IdPath, session: ReadSession, a
     relocated_to = (facility_service.get_facility(session=session, facility_id=facility.relocated_to_id, actor=actor)
                     if facility.relocated_to_id else None)
     history = audit_service.history(session=session, entity="facility", entity_id=facility.id, limit=50)
+    names = user_service.display_names(session=session, usernames=[e.username for e in history])
     recent, _ = inspection_service.list_inspections(
         session=session, actor=actor, query=InspectionQuery(facility_id=facility.id), limit=10)
     today = clock.today()
@@ -136,6 +137,7 @@ def facility_page(request: Request, facility_id: IdPath, session: ReadSession, a
         session=session, actor=actor, query=DefectQuery(facility_id=facility.id, status="open"), today=today)
     return render(request, "facility.html", {
         "f": facility, "burials": burials, "relocated_to": relocated_to, "history": history, "recent": recent,
+        "names": names,
         "defects": [defect_service.defect_out(d, today=today) for d in defects],
         "GRADE_LABELS": GRADE_LABELS, "INSPECTION_LEVEL_LABELS": LEVEL_LABELS, "CATEGORY_LABELS": CATEGORY_LABELS,
     })
@@ -166,6 +168,7 @@ def martyr_page(request: Request, martyr_id: IdPath, session: ReadSession, actor
     history = audit_service.history(session=session, entity="martyr", entity_id=martyr.id, limit=50)
     return render(request, "martyr.html", {
         "m": martyr, "burials": burials, "hometown_division": hometown, "history": history,
+        "names": user_service.display_names(session=session, usernames=[e.username for e in history]),
     })
 
 
@@ -177,7 +180,7 @@ def relatives_page(
     # An unmasked read is audited, so this page writes.
     martyr = martyr_service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
     relatives = list_relatives(session=session, martyr=martyr, actor=actor)
-    return render(request, "relatives.html", {"m": martyr, "relatives": relatives})
+    return render(request, "relatives.html", {"m": martyr, "relatives": relatives, "v": {}, "errors": {}})
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -229,5 +232,6 @@ def audit_page(request: Request, entity: str, entity_id: str, session: WriteSess
         raise NotFound(entity, entity_id)
     entries = audit_service.history(session=session, entity=entity, entity_id=entity_id, limit=500)
     rows = [(e, *visible_audit_values(session=session, actor=actor, entry=e)) for e in entries]
-    return render(request, "audit.html", {"entity": entity, "entity_id": entity_id, "rows": rows})
+    names = user_service.display_names(session=session, usernames=[e.username for e in entries])
+    return render(request, "audit.html", {"entity": entity, "entity_id": entity_id, "rows": rows, "names": names})
 

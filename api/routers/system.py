@@ -93,6 +93,29 @@ def list_divisions(
     return Page[DivisionOut](items=items, total=len(items), limit=limit, offset=0)
 
 
+@router.get("/api/v1/divisions/{code}/children", response_model=Page[DivisionOut], tags=["divisions"])
+def division_children(code: str, session: ReadSession, actor: RegistryReader) -> Page[DivisionOut]:
+    """The divisions directly below ``code`` that lie in the user's jurisdiction (for cascading pickers).
+
+    A division above the jurisdiction lists only the branch that leads to it;
+    one beside it is not found.
+    """
+    try:
+        canonical = division_service.normalize_code(code, field="code")
+    except ValidationProblem:
+        raise NotFound("division", code) from None
+    parent = division_service.get_division(session=session, code=canonical)
+    if parent is None:
+        raise NotFound("division", code)
+    rows = division_service.children(session=session, code=canonical)
+    if actor.jurisdiction and not actor.covers(canonical):
+        rows = [d for d in rows if actor.covers(d.code) or actor.jurisdiction.startswith(division_service.prefix_of(d.code))]
+        if not rows:
+            raise NotFound("division", code)
+    items = [DivisionOut.model_validate(d, from_attributes=True) for d in rows]
+    return Page[DivisionOut](items=items, total=len(items), limit=len(items), offset=0)
+
+
 @router.get("/api/v1/divisions/{code}", response_model=DivisionOut, tags=["divisions"])
 def get_division(code: str, session: ReadSession, actor: RegistryReader) -> DivisionOut:
     try:

@@ -23,9 +23,10 @@ from api.auth import Requires
 from memorials.actors import SYSTEM
 from memorials.db import session_factory, transaction
 from memorials.facilities import create_facility
-from memorials.martyrs import create_martyr
+from memorials.martyrs import create_martyr, get_martyr
 from memorials.permissions import PERMISSIONS, Permission, Role
-from memorials.schemas import FacilityCreate, MartyrCreate
+from memorials.relatives import create_relative
+from memorials.schemas import FacilityCreate, MartyrCreate, RelativeCreate
 from repairs.schemas import ProjectIn
 from repairs.service import create_project
 from tests.factories import (
@@ -82,9 +83,9 @@ class World:
 def _params(inside: dict[str, str], outside: dict[str, str]) -> World:
     return World(
         inside={"facility_id": "1", "martyr_id": "1", "entity": "facility", "entity_id": "1", "code": "421122101",
-                "size": "thumb", "collection_id": "facilities", "feature_id": "1", **inside},
+                "size": "thumb", "fmt": "xlsx", "collection_id": "facilities", "feature_id": "1", **inside},
         outside={"entity": "facility", "entity_id": outside["facility_id"], "code": None, "size": "thumb",
-                 "collection_id": "facilities", "feature_id": outside["facility_id"],
+                 "fmt": "xlsx", "collection_id": "facilities", "feature_id": outside["facility_id"],
                  **outside},  # type: ignore[dict-item]
     )
 
@@ -93,9 +94,9 @@ def _params(inside: dict[str, str], outside: dict[str, str]) -> World:
 QUERIES = {
     "/api/v1/audit": lambda p: {"entity": "facility", "id": p["facility_id"]},
     "/api/v1/compliance": lambda p: {"division": "421122", "from": "2026-01", "to": "2026-06"},
-    "/api/v1/reports/patrols.xlsx": lambda p: {"division": "421122", "from": "2026-01", "to": "2026-06"},
+    "/api/v1/reports/patrols.{fmt}": lambda p: {"division": "421122", "from": "2026-01", "to": "2026-06"},
 }
-NOT_JURISDICTION_CHECKED = {"/api/v1/compliance", "/api/v1/reports/patrols.xlsx"}  # scoped lists, tested apart
+NOT_JURISDICTION_CHECKED = {"/api/v1/compliance", "/api/v1/reports/patrols.{fmt}"}  # scoped lists, tested apart
 # Valid bodies, so that a request gets past validation to the jurisdiction check.
 BODIES = {
     ("POST", "/api/v1/facilities"): lambda: facility_body(),
@@ -145,17 +146,21 @@ def world(demo_api):
                               actor=SYSTEM)
         mar = create_martyr(session=s, data=MartyrCreate(**martyr_body(division_code=OTHER_DISTRICT)), actor=SYSTEM)
         fac_id, mar_id = fac.id, mar.id
+        our_martyr = get_martyr(session=s, martyr_id=1, actor=SYSTEM)
+        relatives = [create_relative(session=s, martyr=m, data=RelativeCreate(name="李某"), actor=SYSTEM).id
+                     for m in (our_martyr, mar)]
     headers = {role.value: demo_api.user(role.value) for role in Role}
     theirs = _file_inspection(demo_api, demo_api.user("inspector", OTHER_DISTRICT), fac_id, lon, lat)
     ours = _file_inspection(demo_api, headers["inspector"], 10, 114.72, 31.46)
     with transaction(session_factory(demo_api.app_engine, write=True)) as s:
         our_repair = create_project(session=s, actor=SYSTEM, data=ProjectIn(**repair_body(facility_ids=[10]))).id
         their_repair = create_project(session=s, actor=SYSTEM, data=ProjectIn(**repair_body(facility_ids=[fac_id]))).id
-    inside = {"inspection_id": str(ours["id"]), "defect_id": str(ours["defects_opened"][0]["id"]),
-              "sha256": ours["photos"][0]["sha256"], "repair_id": str(our_repair)}
-    outside = {"facility_id": str(fac_id), "martyr_id": str(mar_id), "inspection_id": str(theirs["id"]),
-               "defect_id": str(theirs["defects_opened"][0]["id"]), "sha256": theirs["photos"][0]["sha256"],
-               "repair_id": str(their_repair)}
+    inside = {"relative_id": str(relatives[0]), "inspection_id": str(ours["id"]),
+              "defect_id": str(ours["defects_opened"][0]["id"]), "sha256": ours["photos"][0]["sha256"],
+              "repair_id": str(our_repair)}
+    outside = {"relative_id": str(relatives[1]), "facility_id": str(fac_id), "martyr_id": str(mar_id),
+               "inspection_id": str(theirs["id"]), "defect_id": str(theirs["defects_opened"][0]["id"]),
+               "sha256": theirs["photos"][0]["sha256"], "repair_id": str(their_repair)}
     return _params(inside, outside), headers
 
 

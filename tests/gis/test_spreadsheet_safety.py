@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from gis.tables import read_table, safe_cell, write_csv, write_xlsx
-from tests.factories import facility_body, inspection_json
+from tests.factories import facility_body, inspection_json, register_table
 
 CST = timezone(timedelta(hours=8))
 PAYLOADS = [
@@ -139,9 +139,9 @@ def test_facility_export_csv_and_xlsx_hold_no_formulas(api, db_url, tmp_path):
 
     book = load_workbook(tmp_path / "f.xlsx")
     _assert_no_formulas(book)
-    sheet = book.active
-    header = [c.value for c in sheet[1]]
-    cells = {h: c for h, c in zip(header, sheet[2])}
+    sheet = book.active   # a register: the column header is row 3, the first facility row 4
+    header = [c.value for c in sheet[3]]
+    cells = {h: c for h, c in zip(header, sheet[4])}
     assert cells["名称"].value == "'" + body["name"] and cells["名称"].data_type == "s"
     assert cells["经度"].data_type == "n" and cells["经度"].value == pytest.approx(body["longitude"])
     assert cells["巡查周期（天）"].value == 30 and cells["巡查周期（天）"].data_type == "n"
@@ -175,11 +175,11 @@ def test_patrol_ledger_holds_no_formulas(api, tmp_path):
     book = load_workbook(path)
     _assert_no_formulas(book)
 
-    records = list(book["巡查记录"].values)
-    assert records[1][3] == "'=1+1烈士墓" and records[1][13] == "'\t=1+1"
-    assert records[1][10] == 0 and isinstance(records[1][9], int)          # counts stay numbers
-    summary = list(book["按月汇总"].values)
-    assert summary[1][1] == "'=1+1烈士墓" and summary[1][5] == 1
-    defects = {row[4]: row for row in list(book["整改清单"].values)[1:]}
-    assert defects["'@SUM(1+1)"][6] == "'" + '=HYPERLINK("http://x","y")'
-    assert defects["'＝1+1"][6] == "'-1+1"
+    records = register_table(book["巡查记录"])
+    assert records[1][4] == "'=1+1烈士墓" and records[1][15] == "'\t=1+1"
+    assert records[1][11] == 0 and isinstance(records[1][10], int)          # counts stay numbers
+    summary = register_table(book["按月汇总"])
+    assert summary[1][2] == "'=1+1烈士墓" and summary[1][6] == 1
+    defects = {row[5]: row for row in register_table(book["整改清单"])[1:]}
+    assert defects["'@SUM(1+1)"][7] == "'" + '=HYPERLINK("http://x","y")'
+    assert defects["'＝1+1"][7] == "'-1+1"

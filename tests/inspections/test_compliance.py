@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from inspections.compliance import month_index, months_per_cycle, period_of
-from tests.factories import DEMO_FACILITIES, inspection_json
+from tests.factories import DEMO_FACILITIES, inspection_json, register_table
 
 pytestmark = pytest.mark.both_backends
 
@@ -161,20 +161,20 @@ def test_ledger_download_and_cli(demo_api, demo_db_url, tmp_path):
     path = tmp_path / "download.xlsx"
     path.write_bytes(resp.content)
     book = load_workbook(path)
-    assert book.sheetnames == ["巡查记录", "按月汇总", "整改清单"]
-    records = list(book["巡查记录"].values)
-    assert records[0][:4] == ("巡查日期", "所属月份", "设施编号", "设施名称")
-    assert len(records) == 3 and records[2][8] == "墓前杂草丛生" and records[2][7] == "一般"
-    summary = list(book["按月汇总"].values)
-    assert summary[0][3] == "月份" and len(summary) == 1 + (DEMO_FACILITIES - 3) * 2 + 1
-    assert list(book["整改清单"].values)[1][2] == "植被侵害"
+    assert book.sheetnames == ["巡查记录", "六个一", "乡镇汇总", "按月汇总", "整改清单", "照片附录"]
+    records = register_table(book["巡查记录"])
+    assert records[0][:5] == ("序号", "巡查日期", "所属月份", "设施编号", "设施名称")
+    assert len(records) == 3 and records[2][9] == "墓前杂草丛生" and records[2][8] == "一般"
+    summary = register_table(book["按月汇总"])
+    assert summary[0][4] == "月份" and len(summary) == 1 + (DEMO_FACILITIES - 3) * 2 + 1
+    assert register_table(book["整改清单"])[1][3] == "植被侵害"
     out = tmp_path / "cli.xlsx"
     result = CliRunner().invoke(cli, ["report", "patrols", "--division", "421122", "--from", months[0], "--to",
                                       months[1], "--output", str(out)],
                                 env={"MEMORIALS_DATABASE_URL": demo_db_url, "MEMORIALS_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 0, result.output
     assert "2 inspections written" in result.output
-    assert list(load_workbook(out)["巡查记录"].values)[1][2] == "421122-0010"
+    assert register_table(load_workbook(out)["巡查记录"])[1][3] == "421122-0010"
     bad = CliRunner().invoke(cli, ["report", "patrols", "--division", "421122", "--from", "2026-7", "--to",
                                    "2026-08", "--output", str(out)],
                              env={"MEMORIALS_DATABASE_URL": demo_db_url, "MEMORIALS_DATA_DIR": str(tmp_path)})

@@ -1,5 +1,6 @@
 """Maps are drawn with local assets only, escape what users typed, and shift for GCJ-02 tiles."""
 
+import json
 import re
 
 import folium
@@ -77,8 +78,9 @@ def test_large_maps_fetch_names_when_a_popup_opens():
     small = render_html(facility_map([_marker()], tiles=TILES["none"], facility_url="/f/{id}", popup_url="/p/{id}"))
     large = render_html(facility_map([_marker(martyrs=None)], tiles=TILES["none"], facility_url="/f/{id}",
                                      popup_url="/p/{id}"))
-    assert ", null]" not in small
-    assert ", null]" in large and '"popupUrl": "/p/{id}"' in large
+    # A row ends with: buried text (null: fetched when the popup opens), the patrol line, overdue.
+    assert ', null, "", 0]' not in small
+    assert ', null, "", 0]' in large and '"popupUrl": "/p/{id}"' in large
 
 
 def test_gaode_tiles_get_shifted_points():
@@ -96,3 +98,11 @@ def test_tianditu_needs_a_key():
     assert "tk=abc123" in source.url and source.overlays
     with pytest.raises(ValueError):
         tile_source("google")
+
+
+def test_popup_row_carries_the_patrol_line_and_the_map_a_metric_scale():
+    page = render_html(facility_map([_marker(patrol_text="最近巡查：2026-01-05，状况良好；已逾期 3 天未巡查", overdue=True)],
+                                    tiles=TILES["osm"], facility_url="/f/{id}"))
+    assert json.dumps("最近巡查：2026-01-05，状况良好；已逾期 3 天未巡查") + ", 1]" in page
+    assert "imperial: false" in page and "control.scale()" not in page
+    assert "底图无法加载" in page and "OpenStreetMap）无法加载" not in page

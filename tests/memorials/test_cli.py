@@ -10,7 +10,7 @@ from api.cli import app
 from gis.tables import read_table, write_xlsx
 from memorials.actors import SYSTEM
 from memorials.importing import import_facilities
-from tests.factories import DEMO_FACILITIES
+from tests.factories import DEMO_FACILITIES, register_table
 
 runner = CliRunner()
 
@@ -98,9 +98,10 @@ def test_export_three_formats(env, tmp_path):
         assert result.exit_code == 0, result.output
     rows = list(read_table(tmp_path / "f.csv").rows)
     assert rows and all(r["division_code"].startswith("421122101") for _, r in rows)
-    sheet = load_workbook(tmp_path / "f.xlsx").active
-    assert [c.value for c in sheet[1]][:4] == ["登记编号", "名称", "类型", "保护级别"]
-    assert sheet.max_row == len(rows) + 1
+    sheet = load_workbook(tmp_path / "f.xlsx").active       # a register: title, unit and period, header
+    assert sheet["A1"].value == "红安县退役军人事务局烈士纪念设施台账"   # the division asked about names the unit
+    assert [c.value for c in sheet[3]][:5] == ["序号", "登记编号", "名称", "类型", "保护级别"]
+    assert len(register_table(sheet)) == len(rows) + 1 and sheet.page_setup.orientation == "landscape"
     geo = json.loads((tmp_path / "f.geojson").read_text(encoding="utf-8"))
     points = [f for f in geo["features"] if f["geometry"]["type"] == "Point"]
     assert len(points) == len(rows)  # then the demo's protection zones and footprints, each naming its facility
