@@ -27,6 +27,7 @@ from memorials.martyrs import create_martyr
 from memorials.permissions import PERMISSIONS, Permission, Role
 from memorials.schemas import FacilityCreate, MartyrCreate
 from tests.factories import (
+    DEMO_DISTRICT,
     OTHER_DISTRICT,
     OTHER_POINT,
     facility_body,
@@ -102,8 +103,17 @@ BODIES = {
     ("POST", "/api/v1/martyrs/{martyr_id}/relatives"): lambda: {"name": "李某"},
     ("PATCH", "/api/v1/defects/{defect_id}"): lambda: {"responsible_person": "王主任"},
     ("PUT", "/api/v1/interval-rules"): lambda: {"level": "patrol", "facility_id": 1, "days": 60},
+    ("PATCH", "/api/v1/cases/relocations/{case_id}"): lambda: {"note": "补充说明"},
+    ("POST", "/api/v1/cases/relocations/{case_id}/consents"): lambda: {"martyr_id": 1, "decision": "pending"},
+    ("POST", "/api/v1/cases/relocations/{case_id}/transitions"): lambda: {"to": "closed"},
+    ("PATCH", "/api/v1/cases/family-searches/{search_id}"): lambda: {"outcome_note": "补充"},
+    ("POST", "/api/v1/cases/family-searches/{search_id}/leads"): lambda: {"content": "线索"},
+    ("POST", "/api/v1/cases/family-searches/{search_id}/transitions"): lambda: {"to": "found"},
+    ("POST", "/api/v1/cases/family-search/match"): lambda: {"name": "张德胜"},
 }
 MULTIPART = {"/api/v1/inspections"}
+CASE_FILES = {"/api/v1/cases/relocations/{case_id}/evidence": {"purpose": "document"},
+              "/api/v1/cases/family-searches/{search_id}/evidence": {"entry_id": "1"}}
 FORMS = {
     "/api/v1/auth/token": {"username": "nobody", "password": "wrong-password"},
     "/login": {"username": "nobody", "password": "wrong-password", "csrf_token": "x"},
@@ -116,6 +126,24 @@ def _file_inspection(api, headers, facility_id: int, lon: float, lat: float) -> 
                     files=inspection_files([gps_jpeg(lon, lat)]))
     assert resp.status_code == 201, resp.text
     return resp.json()
+
+
+def _cases(api, district: str, *, facility_id: int | None = None, martyr_id: int | None = None) -> dict[str, str]:
+    """A relocation case and a family search in ``district`` (the martyr given, or the demo's 张德胜)."""
+    officer = api.user("case_officer", district)
+    if martyr_id is None:
+        martyr_id = api.demo_martyr_id("张德胜")
+    else:
+        burial = api.post(f"/api/v1/facilities/{facility_id}/burials", headers=api.user("admin", district),
+                          json={"martyr_id": martyr_id, "since": "1950"})
+        assert burial.status_code == 201, burial.text
+    case = api.post("/api/v1/cases/relocations", headers=officer, json={
+        "kind": "cross_region", "martyr_ids": [martyr_id], "receiving_division_code": "411523",
+        "receiving_bureau": "新县退役军人事务局", "receiving_place": "新县烈士陵园"})
+    assert case.status_code == 201, case.text
+    search = api.post("/api/v1/cases/family-searches", headers=officer, json={"martyr_id": martyr_id})
+    assert search.status_code == 201, search.text
+    return {"case_id": str(case.json()["id"]), "search_id": str(search.json()["id"])}
 
 
 @pytest.fixture
@@ -132,9 +160,10 @@ def world(demo_api):
     theirs = _file_inspection(demo_api, demo_api.user("inspector", OTHER_DISTRICT), fac_id, lon, lat)
     ours = _file_inspection(demo_api, headers["inspector"], 10, 114.72, 31.46)
     inside = {"inspection_id": str(ours["id"]), "defect_id": str(ours["defects_opened"][0]["id"]),
-              "sha256": ours["photos"][0]["sha256"]}
+              "sha256": ours["photos"][0]["sha256"], **_cases(demo_api, DEMO_DISTRICT)}
     outside = {"facility_id": str(fac_id), "martyr_id": str(mar_id), "inspection_id": str(theirs["id"]),
-               "defect_id": str(theirs["defects_opened"][0]["id"]), "sha256": theirs["photos"][0]["sha256"]}
+               "defect_id": str(theirs["defects_opened"][0]["id"]), "sha256": theirs["photos"][0]["sha256"],
+               **_cases(demo_api, OTHER_DISTRICT, facility_id=fac_id, martyr_id=mar_id)}
     return _params(inside, outside), headers
 
 
@@ -155,6 +184,9 @@ def _call(api, method: str, path: str, route_path: str, headers: dict[str, str],
     if method in ("POST", "PATCH", "PUT"):
         if route_path in MULTIPART:
             kwargs["data"] = {"inspection": json.dumps(inspection_json(int(params["facility_id"])))}
+            kwargs["files"] = inspection_files([gps_jpeg(114.72, 31.46)])
+        elif route_path in CASE_FILES:
+            kwargs["data"] = CASE_FILES[route_path]
             kwargs["files"] = inspection_files([gps_jpeg(114.72, 31.46)])
         elif route_path in FORMS:
             kwargs["data"] = FORMS[route_path]

@@ -32,6 +32,7 @@ def _new_case(api, martyrs: list[int], dest: int, plots: dict | None = None, **e
     return api.post("/api/v1/cases/relocations", headers=api.user("case_officer"), json=body)
 
 
+@pytest.mark.both_backends
 def test_consolidation_walked_to_closure_with_every_consent_and_approval(demo_api):
     api = demo_api
     origin_a, origin_b, dest = facility(api, LIULINHE), facility(api, LUOFAN), facility(api, CENTRAL)

@@ -66,7 +66,8 @@ def test_a_domain_branch_is_found_upgraded_and_reported_beside_the_core(tmp_path
     migrate.upgrade(engine)
     assert "probe_things" in inspect(engine).get_table_names()
     # The branch grows from the core's 0005, so 0005 is no longer a head of its own.
-    assert migrate.current_revision(engine) == migrate.head_revision() == "probe_0001"
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert "probe_0001" in migrate.head_revision().split("+")  # beside any core head after 0005 (0006_…)
     migrate.downgrade(engine, "0004_photo_reuse")  # the domain's branch grows from 0005, so it goes first
     assert "probe_things" not in inspect(engine).get_table_names()
     assert migrate.current_revision(engine) == "0004_photo_reuse"
