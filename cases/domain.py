@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cases.cli import register
+from cases.demo.loader import load_demo
 from cases.models import CASE_DOCUMENT, CONSENT_DOCUMENT, EXHUMATION_PHOTO, REBURIAL_PHOTO, SEARCH_EVIDENCE
 from cases.visibility import case_ids, consent_ids, entry_ids, resolve
 from memorials.domains import DomainPackage
@@ -17,4 +18,5 @@ DOMAIN = DomainPackage(
     attachment_owners={CONSENT_DOCUMENT: consent_ids, CASE_DOCUMENT: case_ids, EXHUMATION_PHOTO: case_ids,
                        REBURIAL_PHOTO: case_ids, SEARCH_EVIDENCE: entry_ids},
     migrations="cases.migrations",
+    demo=load_demo,
 )

@@ -55,6 +55,8 @@ class DomainPackage:
     """``"module:attribute"`` of each FastAPI router (API and pages) the app mounts."""
     attachment_owners: Mapping[str, OwnerScope] = field(default_factory=dict, hash=False)
     """Owner types this package attaches photos and documents to (``evidence``), with who may see them."""
+    demo: Callable[[Session], object] | None = None
+    """Adds the package's fictional demo records to the demo district, after the registry's (``memorials demo``)."""
     migrations: str | None = None
     """Package (``"repairs.migrations"``) holding the domain's own Alembic branch.
 
@@ -107,6 +109,10 @@ def migration_locations() -> list[str]:
             module = importlib.import_module(package.migrations)
             locations.extend(module.__path__)
     return locations
+
+
+def demo_loaders() -> list[Callable[[Session], object]]:
+    return [p.demo for p in discover() if p.demo is not None]
 
 
 def load_object(path: str) -> Any:

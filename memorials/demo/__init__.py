@@ -14,6 +14,7 @@ from importlib.resources import as_file, files
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from memorials import domains
 from memorials.actors import SYSTEM
 from memorials.importing import ImportReport, import_facilities, import_martyrs
 from memorials.models import Burial, Facility
@@ -63,4 +64,7 @@ def load_demo(session: Session, *, progress=None) -> DemoReport:  # type: ignore
         fac = import_facilities(session=session, path=path, actor=SYSTEM, progress=progress)
     with as_file(root.joinpath("martyrs.csv")) as path:
         mar = import_martyrs(session=session, path=path, actor=SYSTEM, progress=progress)
-    return DemoReport(facilities=fac, martyrs=mar, relocations=_link_relocations(session))
+    report = DemoReport(facilities=fac, martyrs=mar, relocations=_link_relocations(session))
+    for load in domains.demo_loaders():  # the domain packages' own demo records (cases, …)
+        load(session)
+    return report
