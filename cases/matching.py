@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from functools import cache
+from functools import cache, lru_cache
 
-from pypinyin import Style, lazy_pinyin, pinyin_dict
+from pypinyin import pinyin_dict
 from rapidfuzz import fuzz
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, Row, and_, or_, select
 from sqlalchemy.orm import Session
 
 from cases import hometowns
@@ -34,16 +34,25 @@ from memorials.divisions import scoped
 from memorials.models import Martyr
 from memorials.text import normalize_person_name, to_simplified
 
-MAX_CANDIDATES = 3000
+MAX_CANDIDATES = 2000
 _TOP = "\U0010ffff"
+
+
+def _common(char: str) -> bool:
+    """A character of GB 2312 level 1 (the 3,755 most used), as names are mostly written."""
+    try:
+        raw = char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return len(raw) == 2 and 0xB0 <= raw[0] <= 0xD7
 
 
 @cache
 def _homophones() -> dict[str, tuple[str, ...]]:
-    """Toned pinyin (first reading) → the common CJK characters that read so."""
+    """Toned pinyin (first reading) → the common characters that read so."""
     table: dict[str, list[str]] = defaultdict(list)
     for code, readings in pinyin_dict.pinyin_dict.items():
-        if 0x4E00 <= code <= 0x9FFF:
+        if 0x4E00 <= code <= 0x9FFF and _common(chr(code)):
             table[readings.split(",")[0]].append(chr(code))
     return {k: tuple(v) for k, v in table.items()}
 
@@ -53,8 +62,9 @@ def surname_variants(char: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((char, *_homophones().get(reading, ())))) if reading else (char,)
 
 
-def _pinyin(text: str) -> str:
-    return " ".join(lazy_pinyin(text, style=Style.NORMAL))
+def _readings(text: str) -> list[str]:
+    """Each character's first toned reading (a dict look-up, no segmentation): 张德胜 → [zhāng, dé, shèng]."""
+    return [pinyin_dict.pinyin_dict.get(ord(c), c).split(",")[0] for c in text]
 
 
 def year_range(text: str) -> tuple[int, int] | None:
@@ -76,23 +86,24 @@ def year_range(text: str) -> tuple[int, int] | None:
     return None
 
 
-def _name_score(clue: str, martyr: Martyr) -> tuple[float, str]:
-    simple = to_simplified(clue)
-    names = [martyr.name, *(martyr.name_variants or [])]
+def _name_score(clue: str, name: str, key: str) -> tuple[float, str]:
+    """Against the name and its variants as the name key holds them (already simplified, lower case)."""
+    simple = to_simplified(clue).lower()
+    sound = _readings(simple)
     best, why = 0.0, ""
-    for name in names:
-        target = to_simplified(name)
+    for target in key.split("|"):
         if simple == target:
             how = "繁简转换后一致" if simple != clue else "一致"
-            alias = "" if name == martyr.name else f"（别名{name}）"
+            alias = "" if target == to_simplified(name) else f"（别名{target}）"
             return 50.0, f"姓名{how}{alias}"
         chars = fuzz.ratio(simple, target)
-        sounds = fuzz.ratio(_pinyin(simple), _pinyin(target))
+        heard = _readings(target)
+        sounds = fuzz.ratio(sound, heard)
         if sounds == 100 and 45.0 > best:
-            best, why = 45.0, f"姓名同音（{_pinyin(target)}）：{clue}与{name}"
+            best, why = 45.0, f"姓名同音（{' '.join(heard)}）：{clue}与{target}"
         score = max(chars, sounds * 0.9) / 100 * 40
         if score > best:
-            best, why = score, f"姓名相近：{clue}与{name}（字形{chars:.0f}%，读音{sounds:.0f}%）"
+            best, why = score, f"姓名相近：{clue}与{target}（字形{chars:.0f}%，读音{sounds:.0f}%）"
     return best, why
 
 
@@ -108,26 +119,47 @@ def _year_score(clue: tuple[int, int] | None, death: str | None) -> tuple[float,
     return 0.0, ""
 
 
+@lru_cache(maxsize=4096)
+def _prefix(chars: tuple[str, ...]) -> ColumnElement[bool]:
+    """Name keys starting with one of ``chars``: an index range each (built once per surname set)."""
+    return or_(*(and_(Martyr.name_key >= c, Martyr.name_key < c + _TOP) for c in chars))
+
+
 def match(*, session: Session, actor: Actor, clue: MatchIn) -> MatchOut:
     name = normalize_person_name(clue.name) if clue.name.strip() else ""
     place = hometowns.resolve(session, clue.hometown) if clue.hometown else None
     years = year_range(clue.death_year)
-    conditions = []
+    # Candidate sets from indexes, the most specific first, until MAX_CANDIDATES.
+    queries: list[ColumnElement[bool]] = []
     if name:
         first = to_simplified(name)[0].lower()
-        conditions.extend(and_(Martyr.name_key >= c, Martyr.name_key < c + _TOP) for c in surname_variants(first))
+        alike = surname_variants(first)
+        if place is not None:
+            queries.append(and_(_prefix(alike), scoped(Martyr.hometown_division_code, place.code)))
+        queries.append(_prefix((first,)))
+        queries.append(_prefix(alike))
     if place is not None:
-        conditions.append(scoped(Martyr.hometown_division_code, place.code))
-    if not conditions:
+        queries.append(scoped(Martyr.hometown_division_code, place.code))
+    if not queries:
         return MatchOut(items=[], hometown_codes=[])
-    stmt = (select(Martyr).where(or_(*conditions), scoped(Martyr.division_code, actor.scope))
-            .limit(MAX_CANDIDATES))
+    columns = (Martyr.id, Martyr.name, Martyr.name_key, Martyr.hometown, Martyr.hometown_division_code, Martyr.unit,
+               Martyr.death_date)
+    rows: dict[int, Row] = {}
+    for condition in queries:
+        if len(rows) >= MAX_CANDIDATES:
+            break
+        stmt = (select(*columns).where(condition, scoped(Martyr.division_code, actor.scope))
+                .limit(MAX_CANDIDATES - len(rows)))
+        if rows:
+            stmt = stmt.where(Martyr.id.not_in(list(rows)[:1000]))
+        for row in session.execute(stmt):
+            rows.setdefault(row.id, row)
     items = []
     unit = to_simplified(clue.unit.strip())
-    for martyr in session.scalars(stmt):
+    for martyr in rows.values():
         score, reasons = 0.0, []
         if name:
-            s, why = _name_score(name, martyr)
+            s, why = _name_score(name, martyr.name, martyr.name_key)
             score += s
             if why:
                 reasons.append(why)
@@ -135,7 +167,7 @@ def match(*, session: Session, actor: Actor, clue: MatchIn) -> MatchOut:
             code = martyr.hometown_division_code
             if code.startswith(place.code) or place.code.startswith(code):
                 score += 25 if len(code) == len(place.code) else 15
-                reasons.append(f"籍贯相符：{place.how}，记录为{martyr.hometown}")
+                reasons.append(f"籍贯相符：{place.how}，记录为{martyr.hometown or code}")
         if unit and martyr.unit:
             u = fuzz.partial_ratio(unit, to_simplified(martyr.unit))
             if u >= 60:
@@ -145,7 +177,9 @@ def match(*, session: Session, actor: Actor, clue: MatchIn) -> MatchOut:
         score += s
         if why:
             reasons.append(why)
-        items.append(MatchItem(martyr_id=martyr.id, name=martyr.name, score=round(score, 1), reasons=reasons,
-                               hometown=martyr.hometown, unit=martyr.unit, death_date=martyr.death_date))
-    items.sort(key=lambda i: (-i.score, i.martyr_id))
-    return MatchOut(items=items[: clue.limit], hometown_codes=[place.code] if place else [])
+        items.append((-round(score, 1), martyr.id, reasons, martyr))
+    items.sort(key=lambda i: (i[0], i[1]))
+    return MatchOut(items=[MatchItem(martyr_id=m.id, name=m.name, score=-neg, reasons=reasons, hometown=m.hometown,
+                                     unit=m.unit, death_date=m.death_date)
+                           for neg, _, reasons, m in items[: clue.limit]],
+                    hometown_codes=[place.code] if place else [])

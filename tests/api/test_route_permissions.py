@@ -117,6 +117,11 @@ CASE_FILES = {"/api/v1/cases/relocations/{case_id}/evidence": {"purpose": "docum
 FORMS = {
     "/api/v1/auth/token": {"username": "nobody", "password": "wrong-password"},
     "/login": {"username": "nobody", "password": "wrong-password", "csrf_token": "x"},
+    "/cases/relocations/{case_id}/consents": {"martyr_id": "1", "decision": "pending"},
+    "/cases/relocations/{case_id}/evidence": {"purpose": "document"},
+    "/cases/relocations/{case_id}/transitions": {"to": "closed"},
+    "/cases/family-searches/{search_id}/entries": {"kind": "lead"},
+    "/cases/family-searches/{search_id}/transitions": {"to": "found"},
 }
 
 
