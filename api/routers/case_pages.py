@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from api.auth import Requires
-from api.deps import DivisionPrefix, IdPath, ReadSession, WriteSession
+from api.deps import DivisionPrefix, IdPath, IdQuery, ReadSession, WriteSession
 from api.routers.cases import _accept, _out, _thresholds, _uploads
 from api.routers.evidence import attachment_url
 from api.templating import render
@@ -52,10 +52,10 @@ def _message(exc: DomainError) -> str:
 
 @router.get("/cases/relocations", response_class=HTMLResponse)
 def relocations_page(request: Request, session: ReadSession, actor: Reader, division: DivisionPrefix,
-                     status: RelocationState | None = None,
+                     status: RelocationState | None = None, martyr_id: IdQuery = None,
                      page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
     items, total = relocation.list_relocations(session=session, actor=actor, division=division, status=status,
-                                               limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+                                               martyr_id=martyr_id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render(request, "case_relocations.html", {
         "items": [_out(session, c, actor) for c in items], "total": total, "status": status or "", **LABELS})
 
@@ -147,8 +147,9 @@ def transition_form(
 
 @router.get("/cases/family-searches", response_class=HTMLResponse)
 def searches_page(request: Request, session: ReadSession, actor: Reader, division: DivisionPrefix,
-                  status: SearchState | None = None) -> Response:
-    items, total = family.list_searches(session=session, actor=actor, division=division, status=status, limit=200)
+                  status: SearchState | None = None, martyr_id: IdQuery = None) -> Response:
+    items, total = family.list_searches(session=session, actor=actor, division=division, status=status,
+                                        martyr_id=martyr_id, limit=200)
     return render(request, "case_searches.html", {
         "items": [family.search_out(session=session, search=s, actor=actor, url=attachment_url, full=False)
                   for s in items], "total": total, "status": status or "", **LABELS})

@@ -98,6 +98,10 @@ def test_a_relocation_case_walked_through_the_pages(live_server, browser, tmp_pa
     after = httpx.get(f"{live_server.url}/api/v1/martyrs/{martyr}/burials", headers=headers, timeout=60).json()
     after = after["items"] if isinstance(after, dict) else after
     assert [(b["facility_id"], b["plot"]) for b in after if b["until"] is None] == [(dest["id"], "东区迁葬50号")]
+    page.goto(f"{live_server.url}/martyrs/{martyr}")
+    with page.expect_navigation():
+        page.get_by_text("相关迁葬案件").click()
+    assert case["number"] in page.locator("table").inner_text()
     assert not record.errors, record.errors
     for path in ("/cases/family-searches", "/cases/summary"):
         page.goto(live_server.url + path)
