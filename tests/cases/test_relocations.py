@@ -174,3 +174,31 @@ def test_withdrawal_needs_a_reason_and_other_roles_see_stages_not_contacts(demo_
 def test_bad_cases_are_refused_naming_the_field(demo_api, body, field):
     resp = demo_api.post("/api/v1/cases/relocations", headers=demo_api.user("case_officer"), json=body)
     assert resp.status_code == 422 and field in resp.text
+
+
+def test_a_cross_region_case_ends_with_the_receiving_bureaus_confirmation(demo_api):
+    api = demo_api
+    (m,) = current_martyrs(api, LUOFAN)
+    origin = facility(api, LUOFAN)
+    cid = api.post("/api/v1/cases/relocations", headers=api.user("case_officer"), json={
+        "kind": "cross_region", "martyr_ids": [m], "receiving_division_code": "411523",
+        "receiving_bureau": "新县退役军人事务局", "receiving_place": "新县烈士陵园"}).json()["id"]
+    _go(api, cid, to="consulting_family")
+    _consent(api, cid, martyr_id=m, decision="agree", decided_by="周德华", relation="侄子", date=today())
+    upload(api, cid, "consent", [consent_pdf()], martyr_id=m)
+    assert _go(api, cid, "admin", to="approved", authority="红安县人民政府", document_no="3号",
+               date=today()).status_code == 200
+    upload(api, cid, "exhumation", [photo_at(origin["longitude"], origin["latitude"])])
+    assert _go(api, cid, to="exhumed", date=today(), present="两地民政人员").status_code == 200
+    refused = _go(api, cid, to="reburied", date=today(), present="新县退役军人事务局")
+    assert refused.status_code == 409 and "接收地确认文号" in refused.json()["detail"]
+    upload(api, cid, "document", [consent_pdf()])
+    done = _go(api, cid, to="reburied", date=today(), present="新县退役军人事务局", document_no="新退役函〔2026〕9号")
+    assert done.status_code == 200, done.text
+    assert done.json()["confirmation_document_no"] == "新退役函〔2026〕9号"
+    history = api.get(f"/api/v1/martyrs/{m}/burials", headers=api.user("admin")).json()
+    history = history["items"] if isinstance(history, dict) else history
+    assert all(b["until"] for b in history)                      # he lies outside our registry now
+    assert any("新县烈士陵园" in b["note"] for b in history)
+    after = api.get(f"/api/v1/facilities/{origin['id']}", headers=api.user("admin")).json()
+    assert after["status"] == "relocated"
