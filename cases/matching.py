@@ -34,7 +34,7 @@ from memorials.divisions import scoped
 from memorials.models import Martyr
 from memorials.text import normalize_person_name, to_simplified
 
-MAX_CANDIDATES = 2000
+MAX_CANDIDATES = 800
 _TOP = "\U0010ffff"
 
 
@@ -132,10 +132,14 @@ def match(*, session: Session, actor: Actor, clue: MatchIn) -> MatchOut:
     # Candidate sets from indexes, the most specific first, until MAX_CANDIDATES.
     queries: list[ColumnElement[bool]] = []
     if name:
-        first = to_simplified(name)[0].lower()
+        simple = to_simplified(name).lower()
+        first = simple[0]
         alike = surname_variants(first)
+        queries.append(_prefix((simple,)))
         if place is not None:
             queries.append(and_(_prefix(alike), scoped(Martyr.hometown_division_code, place.code)))
+        if len(simple) > 1:
+            queries.append(_prefix(tuple(a + b for a in alike for b in surname_variants(simple[1]))))
         queries.append(_prefix((first,)))
         queries.append(_prefix(alike))
     if place is not None:
@@ -150,8 +154,6 @@ def match(*, session: Session, actor: Actor, clue: MatchIn) -> MatchOut:
             break
         stmt = (select(*columns).where(condition, scoped(Martyr.division_code, actor.scope))
                 .limit(MAX_CANDIDATES - len(rows)))
-        if rows:
-            stmt = stmt.where(Martyr.id.not_in(list(rows)[:1000]))
         for row in session.execute(stmt):
             rows.setdefault(row.id, row)
     items = []
