@@ -202,3 +202,24 @@ def test_a_cross_region_case_ends_with_the_receiving_bureaus_confirmation(demo_a
     assert any("新县烈士陵园" in b["note"] for b in history)
     after = api.get(f"/api/v1/facilities/{origin['id']}", headers=api.user("admin")).json()
     assert after["status"] == "relocated"
+
+
+def test_the_plan_changes_before_approval_only_and_is_audited(demo_api):
+    api = demo_api
+    dest = facility(api, CENTRAL)
+    (m,) = current_martyrs(api, LUOFAN)
+    cid = _new_case(api, [m], dest["id"]).json()["id"]
+    officer = api.user("case_officer")
+    changed = api.patch(f"/api/v1/cases/relocations/{cid}", headers=officer,
+                        json={"plots": {str(m): "东区迁葬77号"}, "shared_graves": [m], "note": "改为合葬墓"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["plots"] == {str(m): "东区迁葬77号"} and changed.json()["martyrs"][0]["shared_grave"]
+    bad = api.patch(f"/api/v1/cases/relocations/{cid}", headers=officer, json={"plots": {"999999": "1号"}})
+    assert bad.status_code == 422 and "plots.999999" in bad.text
+    audit = api.get("/api/v1/audit", params={"entity": "relocation_case", "id": cid}, headers=api.user("viewer"))
+    assert audit.status_code == 200 and any(e["action"] == "update" for e in audit.json()["items"])
+    _go(api, cid, to="consulting_family")
+    _consent(api, cid, martyr_id=m, decision="no_family_found", date=today(), note="查无亲属")
+    _go(api, cid, "admin", to="approved", authority="县政府", document_no="5号", date=today())
+    late = api.patch(f"/api/v1/cases/relocations/{cid}", headers=officer, json={"note": "再改"})
+    assert late.status_code == 409
