@@ -59,8 +59,12 @@ class DomainPackage:
     """``"module:attribute"`` of each FastAPI router (API and pages) the app mounts."""
     attachment_owners: Mapping[str, OwnerScope] = field(default_factory=dict, hash=False)
     """Owner types this package attaches photos and documents to (``evidence``), with who may see them."""
-    demo: DemoLoader | None = None
-    """Loads the package's demo data (``memorials demo``); idempotent, fictional data only."""
+    demo: Callable[[Session], object] | None = None
+    """Adds the package's fictional demo records to the demo district, with the registry's (``memorials demo``
+    and the tests' demo databases): a few records that show the package's pages."""
+    demo_history: DemoLoader | None = None
+    """Loads a long fictional history with its files (a year of repairs and their photos), only from
+    ``memorials demo``; idempotent; kept out of the tests' demo databases so their figures stay small."""
     migrations: str | None = None
     """Package (``"repairs.migrations"``) holding the domain's own Alembic branch.
 
@@ -113,6 +117,10 @@ def migration_locations() -> list[str]:
             module = importlib.import_module(package.migrations)
             locations.extend(module.__path__)
     return locations
+
+
+def demo_loaders() -> list[Callable[[Session], object]]:
+    return [p.demo for p in discover() if p.demo is not None]
 
 
 def load_object(path: str) -> Any:

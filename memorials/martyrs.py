@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 from memorials import audit
 from memorials.actors import Actor
 from memorials.dates import may_precede
-from memorials.divisions import require_division, within
+from memorials.divisions import prefix_of, require_division, within
 from memorials.errors import Conflict, ValidationProblem
 from memorials.hometowns import resolve_hometown
 from memorials.models import Burial, Facility, Martyr
 from memorials.schemas import MartyrCreate, MartyrUpdate
 from memorials.scoping import get_or_404, in_scope
-from memorials.text import like_escape, query_key, search_key
+from memorials.text import like_escape, query_key, search_key, to_simplified
 
 AUDITED_FIELDS = (
     "name", "name_variants", "gender", "ethnicity", "birth_date", "death_date", "hometown",
@@ -113,11 +113,30 @@ def list_martyrs(
     q: str | None = None,
     division: str | None = None,
     facility_id: int | None = None,
+    hometown: str | None = None,
+    unit: str | None = None,
+    battle: str | None = None,
+    death_year: int | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Martyr], int]:
-    """Martyrs matching ``q`` in any script (张德胜 finds 張德勝), within a division or facility."""
+    """Martyrs matching ``q`` in any script (张德胜 finds 張德勝), within a division or facility.
+
+    Families trace martyrs by ``hometown`` (as recorded, 黄安县, or today's
+    name, 红安县, resolved to its division code), ``unit``, ``battle`` and
+    ``death_year``.
+    """
     conditions = [in_scope(Martyr.division_code, actor)]
+    if hometown:
+        text = to_simplified(hometown.strip())
+        code = resolve_hometown(session=session, text=text)
+        recorded = Martyr.hometown.like(f"%{like_escape(text)}%", escape="\\")
+        conditions.append(or_(recorded, within(Martyr.hometown_division_code, prefix_of(code))) if code else recorded)
+    for column, value in ((Martyr.unit, unit), (Martyr.battle, battle)):
+        if value:
+            conditions.append(column.like(f"%{like_escape(to_simplified(value.strip()))}%", escape="\\"))
+    if death_year:
+        conditions.append(Martyr.death_date.like(f"{death_year:04d}%"))
     if division:
         conditions.append(within(Martyr.division_code, division))
     if q:

@@ -111,7 +111,8 @@ class Martyr(Base):
     birth_date: Mapped[str | None] = mapped_column(String(10))
     death_date: Mapped[str | None] = mapped_column(String(10))
     hometown: Mapped[str] = mapped_column(String(200), default="")
-    hometown_division_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"))
+    hometown_division_code: Mapped[str | None] = mapped_column(ForeignKey("divisions.code"), index=True)
+    """Indexed: families trace martyrs by hometown (``cases.matching``, the martyr list's filter)."""
     unit: Mapped[str] = mapped_column(String(200), default="")
     rank: Mapped[str] = mapped_column(String(100), default="")
     place_of_death: Mapped[str] = mapped_column(String(200), default="")

@@ -16,6 +16,6 @@ DOMAIN = DomainPackage(
     audit_resolver=resolve,
     routers=("api.routers.repairs:router", "api.routers.repair_pages:router"),
     attachment_owners={OWNER_TYPE: evidence_owners},
-    demo=load_demo,
+    demo_history=load_demo,
     migrations="repairs.migrations",
 )

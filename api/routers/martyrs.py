@@ -36,11 +36,17 @@ def list_martyrs(
     q: Annotated[str | None, Query(max_length=100, description="name in simplified or traditional characters, or certificate number")] = None,
     division: DivisionPrefix = None,
     facility_id: IdQuery = None,
+    hometown: Annotated[str | None, Query(max_length=100, description="hometown as recorded (黄安县) or today's "
+                                                                      "name (红安县)")] = None,
+    unit: Annotated[str | None, Query(max_length=100)] = None,
+    battle: Annotated[str | None, Query(max_length=100)] = None,
+    death_year: Annotated[int | None, Query(ge=1800, le=2100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Offset = 0,
 ) -> Page[MartyrOut]:
     items, total = service.list_martyrs(session=session, actor=actor, q=q.strip() if q else None, division=division,
-                                        facility_id=facility_id, limit=limit, offset=offset)
+                                        facility_id=facility_id, hometown=hometown, unit=unit, battle=battle,
+                                        death_year=death_year, limit=limit, offset=offset)
     return Page[MartyrOut](items=[MartyrOut.model_validate(m) for m in items], total=total, limit=limit,
                            offset=offset)
 

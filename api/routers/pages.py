@@ -150,13 +150,20 @@ def martyr_list(
     actor: RegistryReader,
     q: Annotated[str | None, Query(max_length=100)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    hometown: Annotated[str | None, Query(max_length=100)] = None,
+    unit: Annotated[str | None, Query(max_length=100)] = None,
+    battle: Annotated[str | None, Query(max_length=100)] = None,
+    death_year: Annotated[int | None, Query(ge=1800, le=2100)] = None,
 ) -> Response:
+    filters = {"hometown": (hometown or "").strip() or None, "unit": (unit or "").strip() or None,
+               "battle": (battle or "").strip() or None, "death_year": death_year}
     items, total = martyr_service.list_martyrs(session=session, actor=actor, q=q.strip() if q else None,
-                                               limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+                                               limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters)
     resting = {m.id: martyr_service.current_burial(session=session, martyr=m) for m in items}
     return render(request, "martyrs.html", {
         "items": items, "total": total, "q": q or "", "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
-        "resting": resting,
+        "resting": resting, "filters": {k: ("" if v is None else v) for k, v in filters.items()},
+        "query_string": urlencode({k: v for k, v in {"q": q, **filters}.items() if v}),
     })
 
 

@@ -66,15 +66,18 @@ def load_demo(session: Session, *, progress=None) -> DemoReport:  # type: ignore
     with as_file(root.joinpath("martyrs.csv")) as path:
         mar = import_martyrs(session=session, path=path, actor=SYSTEM, progress=progress)
     report = DemoReport(facilities=fac, martyrs=mar, relocations=_link_relocations(session))
+    for load in domains.demo_loaders():  # the domain packages' own demo records (cases, …)
+        load(session)
     with as_file(root.joinpath("zones.geojson")) as path:  # protection zones and footprints (fictional)
         import_survey(session=session, path=path, actor=SYSTEM)
     return report
 
 
 def load_domain_demos(session: Session, settings: Settings) -> list[str]:
-    """Each domain package's part of the demo (repairs, …), after the core's; one line each for the console.
+    """Each domain package's demo history (repairs, …), after the core's; one line each for the console.
 
     Kept apart from :func:`load_demo` (which the tests' template databases load)
     so that the tests' figures are not mixed with a year of demo history.
     """
-    return [package.demo(session, settings) for package in domains.discover() if package.demo is not None]
+    return [package.demo_history(session, settings) for package in domains.discover()
+            if package.demo_history is not None]

@@ -30,6 +30,7 @@ from memorials.schemas import FacilityCreate, MartyrCreate, RelativeCreate
 from repairs.schemas import ProjectIn
 from repairs.service import create_project
 from tests.factories import (
+    DEMO_DISTRICT,
     OTHER_DISTRICT,
     OTHER_POINT,
     facility_body,
@@ -118,13 +119,27 @@ BODIES = {
     ("POST", "/api/v1/repairs/{repair_id}/expenditures"): lambda: {"date": "2026-01-02", "amount": "1.00",
                                                                    "payee": "某公司", "invoice_no": "1",
                                                                    "purpose": "材料"},
+    ("PATCH", "/api/v1/cases/relocations/{case_id}"): lambda: {"note": "补充说明"},
+    ("POST", "/api/v1/cases/relocations/{case_id}/consents"): lambda: {"martyr_id": 1, "decision": "pending"},
+    ("POST", "/api/v1/cases/relocations/{case_id}/transitions"): lambda: {"to": "closed"},
+    ("PATCH", "/api/v1/cases/family-searches/{search_id}"): lambda: {"outcome_note": "补充"},
+    ("POST", "/api/v1/cases/family-searches/{search_id}/leads"): lambda: {"content": "线索"},
+    ("POST", "/api/v1/cases/family-searches/{search_id}/transitions"): lambda: {"to": "found"},
+    ("POST", "/api/v1/cases/family-search/match"): lambda: {"name": "张德胜"},
 }
 MULTIPART = {"/api/v1/inspections"}
 EVIDENCE_UPLOADS = {"/api/v1/repairs/{repair_id}/evidence"}
 FIXED_UPLOADS = {"/api/v1/defects/{defect_id}/fixed"}
+CASE_FILES = {"/api/v1/cases/relocations/{case_id}/evidence": {"purpose": "document"},
+              "/api/v1/cases/family-searches/{search_id}/evidence": {"entry_id": "1"}}
 FORMS = {
     "/api/v1/auth/token": {"username": "nobody", "password": "wrong-password"},
     "/login": {"username": "nobody", "password": "wrong-password", "csrf_token": "x"},
+    "/cases/relocations/{case_id}/consents": {"martyr_id": "1", "decision": "pending"},
+    "/cases/relocations/{case_id}/evidence": {"purpose": "document"},
+    "/cases/relocations/{case_id}/transitions": {"to": "closed"},
+    "/cases/family-searches/{search_id}/entries": {"kind": "lead"},
+    "/cases/family-searches/{search_id}/transitions": {"to": "found"},
 }
 
 
@@ -134,6 +149,24 @@ def _file_inspection(api, headers, facility_id: int, lon: float, lat: float) -> 
                     files=inspection_files([gps_jpeg(lon, lat)]))
     assert resp.status_code == 201, resp.text
     return resp.json()
+
+
+def _cases(api, district: str, *, facility_id: int | None = None, martyr_id: int | None = None) -> dict[str, str]:
+    """A relocation case and a family search in ``district`` (the martyr given, or the demo's 张德胜)."""
+    officer = api.user("case_officer", district)
+    if martyr_id is None:
+        martyr_id = api.demo_martyr_id("张德胜")
+    else:
+        burial = api.post(f"/api/v1/facilities/{facility_id}/burials", headers=api.user("admin", district),
+                          json={"martyr_id": martyr_id, "since": "1950"})
+        assert burial.status_code == 201, burial.text
+    case = api.post("/api/v1/cases/relocations", headers=officer, json={
+        "kind": "cross_region", "martyr_ids": [martyr_id], "receiving_division_code": "411523",
+        "receiving_bureau": "新县退役军人事务局", "receiving_place": "新县烈士陵园"})
+    assert case.status_code == 201, case.text
+    search = api.post("/api/v1/cases/family-searches", headers=officer, json={"martyr_id": martyr_id})
+    assert search.status_code == 201, search.text
+    return {"case_id": str(case.json()["id"]), "search_id": str(search.json()["id"])}
 
 
 @pytest.fixture
@@ -157,10 +190,11 @@ def world(demo_api):
         their_repair = create_project(session=s, actor=SYSTEM, data=ProjectIn(**repair_body(facility_ids=[fac_id]))).id
     inside = {"relative_id": str(relatives[0]), "inspection_id": str(ours["id"]),
               "defect_id": str(ours["defects_opened"][0]["id"]), "sha256": ours["photos"][0]["sha256"],
-              "repair_id": str(our_repair)}
+              "repair_id": str(our_repair), **_cases(demo_api, DEMO_DISTRICT)}
     outside = {"relative_id": str(relatives[1]), "facility_id": str(fac_id), "martyr_id": str(mar_id),
                "inspection_id": str(theirs["id"]), "defect_id": str(theirs["defects_opened"][0]["id"]),
-               "sha256": theirs["photos"][0]["sha256"], "repair_id": str(their_repair)}
+               "sha256": theirs["photos"][0]["sha256"], "repair_id": str(their_repair),
+               **_cases(demo_api, OTHER_DISTRICT, facility_id=fac_id, martyr_id=mar_id)}
     return _params(inside, outside), headers
 
 
@@ -186,6 +220,9 @@ def _call(api, method: str, path: str, route_path: str, headers: dict[str, str],
             kwargs["files"] = [("files", ("before.jpg", gps_jpeg(114.72, 31.46), "image/jpeg"))]
         elif route_path in MULTIPART:
             kwargs["data"] = {"inspection": json.dumps(inspection_json(int(params["facility_id"])))}
+            kwargs["files"] = inspection_files([gps_jpeg(114.72, 31.46)])
+        elif route_path in CASE_FILES:
+            kwargs["data"] = CASE_FILES[route_path]
             kwargs["files"] = inspection_files([gps_jpeg(114.72, 31.46)])
         elif route_path in FORMS:
             kwargs["data"] = FORMS[route_path]
