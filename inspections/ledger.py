@@ -31,7 +31,8 @@ from memorials.divisions import scoped, within
 from memorials.models import Division
 
 RECORD_HEADER = ["巡查日期", "所属月份", "设施编号", "设施名称", "所在区划", "巡查级别", "巡查人", "状况等级",
-                 "发现问题", "新增整改项", "照片数", "位置已核验照片数", "巡查位置距设施（米）", "备注"]
+                 "发现问题", "新增整改项", "照片数", "位置已核验照片数", "巡查位置距设施（米）", "备注",
+                 "位置核验"]
 SUMMARY_HEADER = ["设施编号", "设施名称", "所在区划", "月份", "应巡查", "巡查次数", "是否完成", "照片数", "已核验照片数"]
 DEFECT_HEADER = ["设施编号", "设施名称", "问题类别", "严重程度", "问题描述", "整改时限", "责任人", "状态", "发现巡查编号"]
 
@@ -68,6 +69,7 @@ def write_patrol_ledger(
             GRADE_LABELS[i.grade], "；".join(i.checklist[k].get("note") or k for k in problems) or "无",
             opened.get(i.id, 0), i.photo_count, i.verified_count,
             round(i.position_distance_m) if i.position_distance_m is not None else "", i.notes,
+            f"未核验：{i.unverified_reason}" if i.unverified_reason is not None else "已核验",
         ])
 
     patrol = compliance(session=session, actor=actor, division=division, level=Level.patrol,

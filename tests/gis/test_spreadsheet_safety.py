@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from gis.tables import read_table, safe_cell, write_csv, write_xlsx
-from tests.factories import facility_body, inspection_json
+from tests.factories import facility_body, inspection_files, inspection_json, site_photo
 
 CST = timezone(timedelta(hours=8))
 PAYLOADS = [
@@ -164,7 +164,8 @@ def test_patrol_ledger_holds_no_formulas(api, tmp_path):
         "vegetation": {"result": "problem", "note": "＝1+1"},   # responsible: the facility's custodian person
         "inscription": {"result": "ok"},
     })
-    sent = api.post("/api/v1/inspections", headers=inspector, data={"inspection": json.dumps(body)})
+    sent = api.post("/api/v1/inspections", headers=inspector, data={"inspection": json.dumps(body)},
+                    files=inspection_files([site_photo()]))
     assert sent.status_code == 201, sent.text
 
     resp = api.get("/api/v1/reports/patrols.xlsx", params={"division": "421122", "from": period, "to": period},
@@ -177,7 +178,7 @@ def test_patrol_ledger_holds_no_formulas(api, tmp_path):
 
     records = list(book["巡查记录"].values)
     assert records[1][3] == "'=1+1烈士墓" and records[1][13] == "'\t=1+1"
-    assert records[1][10] == 0 and isinstance(records[1][9], int)          # counts stay numbers
+    assert records[1][10] == 1 and isinstance(records[1][9], int)          # counts stay numbers
     summary = list(book["按月汇总"].values)
     assert summary[1][1] == "'=1+1烈士墓" and summary[1][5] == 1
     defects = {row[4]: row for row in list(book["整改清单"].values)[1:]}
