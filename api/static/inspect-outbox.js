@@ -90,6 +90,7 @@
   async function send(notify) {
     const say = notify || (() => {});
     const csrf = (await store.get("meta", "csrf")) || "";
+    const user = (await store.get("meta", "user")) || "";
     let pending = false;
     const items = (await store.all("outbox")).sort((a, b) => a.created - b.created);
     for (const listed of items) {
@@ -97,6 +98,7 @@
       if (!item) continue;
       const state = stateOf(item);
       if (state === "sent" || state === "refused") continue;
+      if (item.owner && item.owner !== user) continue;   // filed by someone else on this phone: sent when they sign in
       item.state = "sending";
       await keep(item);
       say();

@@ -7,6 +7,7 @@
 
   const meta = (name) => (document.querySelector(`meta[name="${name}"]`) || {}).content || "";
   const CSRF = meta("csrf-token");
+  const INSPECTOR = meta("inspector");
   const CRS = meta("position-crs") || "wgs84";
   const PHOTO_LEVELS = meta("photo-levels").split(",").filter(Boolean);
   const MAX_ACCURACY = Number(meta("max-accuracy")) || 100;
@@ -450,6 +451,7 @@
       json: JSON.stringify(inspection),
       files: photos.map((p) => ({ name: p.name, blob: p.blob })),
       facilityName: facility.name,
+      owner: INSPECTOR,
       created: Date.now(),
       state: "waiting",
     };
@@ -514,6 +516,7 @@
 
   (async function start() {
     if (CSRF) await store.put("meta", CSRF, "csrf").catch(() => {});
+    if (INSPECTOR) await store.put("meta", INSPECTOR, "user").catch(() => {});
     watchPosition();
     await loadPack();
     showNearby();

@@ -118,3 +118,46 @@ def test_a_patrol_filed_with_no_signal_after_a_reload_is_sent_once_after_reopeni
     again.reload()
     again.wait_for_function("() => document.querySelector('#outbox').dataset.waiting === '0'")
     assert httpx.get(f"{live_server.url}/api/v1/inspections", headers=api).json()["total"] == 2
+
+
+def test_without_the_phones_position_a_reason_is_asked_and_a_draft_survives_a_reload(live_server, browser, tmp_path):
+    username = _inspector(live_server, "zhao_field", "赵巡查")
+    api = _token(live_server, username)
+    site = _site(live_server, api, live_server.demo_facility_id("421122-0011"))
+    record = open_page(browser, **{**PHONE, "permissions": []})          # location not allowed
+    sign_in(record, live_server, username)
+    page = record.page
+    page.goto(f"{live_server.url}/inspect")
+    page.wait_for_function("() => document.querySelector('#locating').textContent.includes('无法获取手机位置')",
+                           timeout=30000)
+    _no_english(page)
+    page.fill("#search input[name=q]", site["name"][:4])
+    page.click("#search button")
+    page.locator("#nearby button.pick", has_text=site["name"]).first.click()
+    from tests.browser.test_inspector_page import answer_all
+    answer_all(page, problems=("inscription",))
+    page.fill('input[name="n-inscription"]', "碑文风化，字迹难以辨认")
+    path = tmp_path / "IMG_no_gps.jpg"
+    path.write_bytes(gps_jpeg(None, None))              # the camera wrote no position either
+    page.set_input_files('input[name="photos"]', str(path))
+    page.wait_for_function("() => document.querySelector('#photo-list').dataset.count === '1'")
+    assert page.locator("#unverified").is_visible()
+    page.click("#step-check button[type=submit]")
+    assert "原因" in page.inner_text("#form-error")
+    _no_english(page)
+
+    page.reload()                                       # the draft, photo included, is kept on the phone
+    page.fill("#search input[name=q]", site["name"][:4])
+    page.click("#search button")
+    page.locator("#nearby button.pick", has_text=site["name"]).first.click()
+    page.locator("#draft-note").wait_for()
+    assert page.input_value('input[name="n-inscription"]') == "碑文风化，字迹难以辨认"
+    assert page.get_attribute("#photo-list", "data-count") == "1"
+    page.select_option('select[name="unverified_reason"]', "手机定位未开启")
+    page.click("#step-check button[type=submit]")
+    page.wait_for_function("() => document.querySelector('#done-title').textContent === '已提交'", timeout=20000)
+    _no_english(page)
+    [filed] = httpx.get(f"{live_server.url}/api/v1/inspections", headers=api).json()["items"]
+    assert filed["verified"] is False and filed["unverified_reason"] == "手机定位未开启"
+    assert filed["checklist"]["inscription"]["note"] == "碑文风化，字迹难以辨认" and filed["photo_count"] == 1
+    assert "未核验" in page.inner_text("#outbox")
