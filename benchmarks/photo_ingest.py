@@ -267,6 +267,7 @@ def _http_path(photos: list[bytes], root: Path, *, rounds: int) -> list[float]:
     from fastapi.testclient import TestClient
 
     from api.main import create_app
+    from inspections.checklist import CHECKLIST
     from memorials.db import create_db_engine, session_factory, transaction
     from memorials.demo import load_demo
     from memorials.settings import Settings
@@ -289,7 +290,7 @@ def _http_path(photos: list[bytes], root: Path, *, rounds: int) -> list[float]:
             files = [("photos", (f"IMG_{i:04d}.jpg", _variant(photos[i % len(photos)], round_no * HTTP_PHOTOS + i),
                                  "image/jpeg")) for i in range(HTTP_PHOTOS)]
             body = {"facility_id": 10, "level": "patrol", "performed_at": datetime.now(timezone.utc).isoformat(),
-                    "checklist": {"structure": {"result": "ok"}}, "grade": "good", "notes": ""}
+                    "checklist": {item.key: {"result": "ok"} for item in CHECKLIST}, "grade": "good", "notes": ""}
             begin = time.perf_counter()
             response = client.post("/api/v1/inspections", headers={"Authorization": f"Bearer {token}"},
                                    data={"inspection": json.dumps(body)}, files=files)

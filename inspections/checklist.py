@@ -75,28 +75,40 @@ SEVERITY_LABELS = {"low": "轻微", "medium": "一般", "high": "严重", "criti
 DEADLINE_DAYS = {"low": 60, "medium": 30, "high": 15, "critical": 7}
 
 
+SEVERITY_ORDER = ("low", "medium", "high", "critical")
+GRADE_ORDER = ("good", "fair", "poor", "critical")
+
+
 @dataclass(frozen=True)
 class Item:
     key: str
     label: str
     category: str
     group: str
+    problem: str
+    """What the defect says when the inspector wrote no note: a sentence, not "<label>：存在问题"."""
+    answers: tuple[str, str] = ("正常", "有问题")
+    """How the page labels ``ok`` and ``problem`` (the API values stay ``ok``/``problem``)."""
+    min_severity: str = "low"
+    """The least severity a problem on this item may have (safety: serious)."""
 
+
+SIX_ONES = ("有", "缺失")
 
 CHECKLIST: tuple[Item, ...] = (
-    Item("structure", "主体结构稳固", "structure_damage", "设施状况"),
-    Item("inscription", "碑文字迹清晰", "illegible_inscription", "设施状况"),
-    Item("surroundings", "周边环境整洁", "other", "设施状况"),
-    Item("vegetation", "植被无侵害（无杂草丛生、树木倒伏）", "vegetation", "设施状况"),
-    Item("drainage", "排水通畅、无积水", "water", "设施状况"),
-    Item("safety", "无安全隐患", "safety_hazard", "设施状况"),
-    Item("encroachment", "保护范围未被侵占", "encroachment", "设施状况"),
-    Item("marker", "有醒目标识", "six_ones_missing", "六个一"),
-    Item("account", "有烈士事迹简介", "six_ones_missing", "六个一"),
-    Item("headstone", "有规范墓碑", "six_ones_missing", "六个一"),
-    Item("boundary", "有明确边界", "six_ones_missing", "六个一"),
-    Item("care", "有管护责任落实", "six_ones_missing", "六个一"),
-    Item("access", "有祭扫通道", "six_ones_missing", "六个一"),
+    Item("structure", "主体结构稳固", "structure_damage", "设施状况", "主体结构松动或损坏", min_severity="medium"),
+    Item("inscription", "碑文字迹清晰", "illegible_inscription", "设施状况", "碑文字迹模糊不清"),
+    Item("surroundings", "周边环境整洁", "other", "设施状况", "周边环境脏乱"),
+    Item("vegetation", "植被无侵害（无杂草丛生、树木倒伏）", "vegetation", "设施状况", "杂草丛生或树木倒伏"),
+    Item("drainage", "排水通畅、无积水", "water", "设施状况", "排水不畅，有积水"),
+    Item("safety", "无安全隐患", "safety_hazard", "设施状况", "存在安全隐患", min_severity="high"),
+    Item("encroachment", "保护范围未被侵占", "encroachment", "设施状况", "保护范围被侵占", min_severity="medium"),
+    Item("marker", "醒目标识", "six_ones_missing", "六个一", "缺少醒目标识", SIX_ONES),
+    Item("account", "烈士事迹简介", "six_ones_missing", "六个一", "缺少烈士事迹简介", SIX_ONES),
+    Item("headstone", "规范墓碑", "six_ones_missing", "六个一", "缺少规范墓碑", SIX_ONES),
+    Item("boundary", "明确边界", "six_ones_missing", "六个一", "缺少明确边界", SIX_ONES),
+    Item("care", "管护责任落实", "six_ones_missing", "六个一", "管护责任未落实", SIX_ONES),
+    Item("access", "祭扫通道", "six_ones_missing", "六个一", "缺少祭扫通道", SIX_ONES),
 )
 ITEMS = {item.key: item for item in CHECKLIST}
 
@@ -104,3 +116,25 @@ ITEMS = {item.key: item for item in CHECKLIST}
 def default_severity(grade: str) -> str:
     """A problem's severity when the inspector gave none, from the overall grade."""
     return {"good": "low", "fair": "medium", "poor": "high", "critical": "critical"}[grade]
+
+
+def at_least(severity: str, floor: str) -> str:
+    """The graver of two severities."""
+    return max(severity, floor, key=SEVERITY_ORDER.index)
+
+
+def implied_grade(problems: dict[str, str | None]) -> str:
+    """The best grade the problems ticked allow (item key → the severity given, or None).
+
+    No problem: good; any problem: fair; a serious one (a safety problem is
+    always serious) or four and more: poor; an urgent one: critical. The
+    inspector may grade worse, never better.
+    """
+    if not problems:
+        return "good"
+    severities = [at_least(s or "low", ITEMS[k].min_severity) for k, s in problems.items()]
+    if "critical" in severities:
+        return "critical"
+    if "high" in severities or len(problems) >= 4:
+        return "poor"
+    return "fair"

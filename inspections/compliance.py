@@ -13,6 +13,12 @@ registry is usually filled long after the graves were dug.
 The counting happens in the database: inspections are grouped by facility
 and month (``GROUP BY facility_id, period``), never loaded one by one; only
 the grouped pairs and one row per facility come back.
+
+Unverified patrols (neither the phone's position nor a geotagged photo,
+filed with a reason) count as done: the inspector says he went. They are
+counted apart as well: ``unverified_inspections`` of ``inspections``, and
+``done_unverified`` of ``done`` (cycles whose only patrols were
+unverified), so a reader sees how much of the rate rests on word alone.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from inspections.checklist import DEFAULT_INTERVAL_DAYS, Level
@@ -144,48 +150,54 @@ def compliance(
     in_scope = [scoped(Inspection.division_code, actor.scope), Inspection.level == level]
     if division:
         in_scope.append(within(Inspection.division_code, division))
-    months: dict[int, set[int]] = defaultdict(set)
-    for facility_id, period, _count in session.execute(
-        select(Inspection.facility_id, Inspection.period, func.count())
+    months: dict[int, dict[int, bool]] = defaultdict(dict)  # facility → month → some patrol was verified
+    verified = func.max(case((Inspection.unverified_reason.is_(None), 1), else_=0))
+    for facility_id, period, any_verified in session.execute(
+        select(Inspection.facility_id, Inspection.period, verified)
         .where(*in_scope, Inspection.period >= span_start, Inspection.period <= period_of(last))
         .group_by(Inspection.facility_id, Inspection.period)
     ):
-        months[facility_id].add(month_index(period))
+        months[facility_id][month_index(period)] = bool(any_verified)
     last_seen = dict(session.execute(
         select(Inspection.facility_id, func.max(Inspection.performed_at))
         .where(*in_scope, Inspection.period <= period_of(last)).group_by(Inspection.facility_id)
     ).all())
-    inspections = session.scalar(
-        select(func.count(Inspection.id)).where(*in_scope, Inspection.period >= period_from,
-                                                Inspection.period <= period_to)
-    ) or 0
+    inspections, unverified = session.execute(
+        select(func.count(Inspection.id), func.count(Inspection.unverified_reason))
+        .where(*in_scope, Inspection.period >= period_from, Inspection.period <= period_to)
+    ).one()
 
     reference = min(today, month_end(last))
     rows: list[FacilityCompliance] = []
     for f in facilities:
         interval = intervals[f.id]
         m = months_per_cycle(interval)
-        due = done = 0
+        due = done = done_unverified = 0
+        seen_months = months.get(f.id, {})
         for cycle in range(first // m, horizon // m + 1):
             start, end = cycle * m, cycle * m + m - 1
             if end < first or end > horizon:
                 continue
             due += 1
-            done += any(start <= month <= end for month in months.get(f.id, ()))
+            flags = [flag for month, flag in seen_months.items() if start <= month <= end]
+            done += bool(flags)
+            done_unverified += bool(flags) and not any(flags)
         seen = last_seen.get(f.id)
         seen_day = seen.astimezone(clock.zone()).date() if seen else None
         # Never inspected: count from the start of the span (or registration, if earlier).
         since = seen_day or min(f.created_at.astimezone(clock.zone()).date(), month_end(first - 1) + timedelta(days=1))
         overdue = max(0, (reference - (since + timedelta(days=interval))).days)
         rows.append(FacilityCompliance(id=f.id, code=f.code, name=f.name, division_code=f.division_code,
-                                       interval_days=interval, due=due, done=done, overdue_days=overdue,
+                                       interval_days=interval, due=due, done=done,
+                                       done_unverified=done_unverified, overdue_days=overdue,
                                        last_inspected=seen_day))
 
     due_total = sum(r.due for r in rows)
     done_total = sum(r.done for r in rows)
     return ComplianceOut(
         division=division, level=level, from_=period_from, to=period_to, due=due_total, done=done_total,
-        rate=round(done_total / due_total, 4) if due_total else None, inspections=inspections,
+        rate=round(done_total / due_total, 4) if due_total else None, inspections=inspections or 0,
+        unverified_inspections=unverified or 0, done_unverified=sum(r.done_unverified for r in rows),
         facilities_complete=sum(1 for r in rows if r.due and r.done == r.due),
         facilities=rows, divisions=_by_child_division(session, division, rows),
     )

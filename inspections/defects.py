@@ -25,7 +25,7 @@ from evidence.models import Attachment
 from evidence.photos import PhotoFacts
 from evidence.service import attach
 from evidence.uploads import Accepted
-from inspections.checklist import SEVERITY_LABELS, default_severity
+from inspections.checklist import ITEMS, SEVERITY_LABELS, SEVERITY_ORDER, default_severity
 from inspections.models import DEFECT_OWNER_TYPE, Defect
 from inspections.schemas import DefectOut, DefectUpdate
 from memorials import audit
@@ -34,9 +34,6 @@ from memorials.divisions import scoped, within
 from memorials.errors import ValidationProblem
 from memorials.scoping import get_or_404
 
-SEVERITY_ORDER = ("low", "medium", "high", "critical")
-SEVERITY_FLOOR = {"safety": "high", "structure": "medium", "encroachment": "medium"}
-"""The least severity a problem of a checklist item may have: a safety hazard is never minor."""
 GRADE_FLOOR = {"critical": "high"}
 """The least severity of any problem found at a facility graded so."""
 
@@ -46,7 +43,8 @@ def _max(*severities: str) -> str:
 
 
 def least_severity(item: str, grade: str | None = None) -> str:
-    return _max(SEVERITY_FLOOR.get(item, "low"), GRADE_FLOOR.get(grade or "", "low"))
+    """The least severity of a problem on ``item`` (the checklist's floor: a safety hazard is never minor) at ``grade``."""
+    return _max(ITEMS[item].min_severity if item in ITEMS else "low", GRADE_FLOOR.get(grade or "", "low"))
 
 
 def severity_for(item: str, grade: str, given: str | None) -> str:

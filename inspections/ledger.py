@@ -50,7 +50,8 @@ from memorials.exporting import reporting_unit
 from memorials.models import Division, User
 
 RECORD_HEADER = ["巡查日期", "所属月份", "设施编号", "设施名称", "所在区划", "巡查级别", "巡查人", "状况等级",
-                 "发现问题", "新增整改项", "照片数", "位置已核验照片数", "巡查位置距设施（米）", "照片", "备注"]
+                 "发现问题", "新增整改项", "照片数", "位置已核验照片数", "巡查位置距设施（米）", "照片", "备注",
+                 "位置核验"]
 SIX_ONES = [item for item in CHECKLIST if item.group == "六个一"]
 SIX_HEADER = ["设施编号", "设施名称", "所在区划", *[item.label for item in SIX_ONES], "依据巡查日期", "缺失项数"]
 TOWNSHIP_HEADER = ["乡镇（街道）", "设施数", "应巡查周期", "已巡查周期", "完成率", "巡查次数", "发现问题", "已整改"]
@@ -147,6 +148,7 @@ def build_patrol_ledger(
             round(i.position_distance_m) if i.position_distance_m is not None else "",
             Link(f"{count} 张，见照片附录" if count else "无照片", links.page(f"/inspections/{i.id}")),
             i.notes,
+            f"未核验：{i.unverified_reason}" if i.unverified_reason is not None else "已核验",
         ])
         for n, a in enumerate(photos[i.id], start=1):
             appendix.append([when(i), i.facility.code, i.facility.name, n,

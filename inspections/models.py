@@ -63,6 +63,8 @@ class Inspection(Base):
     position_distance_m: Mapped[float | None] = mapped_column(Float)
     photo_count: Mapped[int] = mapped_column(Integer, default=0)
     verified_count: Mapped[int] = mapped_column(Integer, default=0)
+    unverified_reason: Mapped[str | None] = mapped_column(String(200))
+    """Set (and required) when the patrol had neither the phone's position nor a geotagged photo."""
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

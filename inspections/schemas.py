@@ -51,6 +51,8 @@ class PhotoMeta(Input):
 
     position: Position | None = None
     captured_at: datetime | None = None
+    item: Annotated[str, Field(max_length=30)] | None = None
+    """The checklist problem this photo shows (a key of the checklist answered ``problem``)."""
 
 
 class InspectionIn(Input):
@@ -65,15 +67,21 @@ class InspectionIn(Input):
     photos: Annotated[list[PhotoMeta], Field(max_length=50)] = []
     resolves: Annotated[list[Id], Field(max_length=100)] = []
     """Open defects of this facility that this visit found put right."""
+    accuracy_confirmed: bool = False
+    """The inspector confirmed a position less accurate than ``max_position_accuracy_m``."""
+    unverified_reason: Annotated[Line, Field(max_length=200)] | None = None
+    """Why there is neither a phone position nor a geotagged photo (e.g. 无信号, GPS 未开): required then."""
 
     @field_validator("checklist")
     @classmethod
-    def _known_items(cls, value: dict[str, ChecklistEntry]) -> dict[str, ChecklistEntry]:
+    def _every_item_answered(cls, value: dict[str, ChecklistEntry]) -> dict[str, ChecklistEntry]:
         unknown = sorted(set(value) - set(ITEMS))
         if unknown:
             raise ValueError(f"unknown checklist items {unknown}; known: {', '.join(ITEMS)}")
-        if not value:
-            raise ValueError("at least one checklist item must be answered")
+        missing = [key for key in ITEMS if key not in value]
+        if missing:
+            named = ", ".join(f"{key} ({ITEMS[key].label})" for key in missing)
+            raise ValueError(f"every item must be answered (ok or problem); not answered: {named}")
         return value
 
 
@@ -161,6 +169,9 @@ class InspectionOut(BaseModel):
     position_distance_m: float | None
     photo_count: int
     verified_count: int
+    verified: bool
+    """False when the patrol had neither the phone's position nor a geotagged photo."""
+    unverified_reason: str | None
     photos: list[PhotoOut]
     defects_opened: list[DefectOut]
     defects_still_open: list[int]
@@ -175,6 +186,8 @@ class FacilityCompliance(BaseModel):
     interval_days: int
     due: int
     done: int
+    done_unverified: int
+    """Of ``done``, the cycles whose only patrols were unverified (no position, no geotagged photo)."""
     overdue_days: int
     last_inspected: date | None
 
@@ -197,6 +210,10 @@ class ComplianceOut(BaseModel):
     done: int
     rate: float | None
     inspections: int
+    unverified_inspections: int
+    """Of ``inspections``, those without the phone's position or any geotagged photo."""
+    done_unverified: int
+    """Of ``done``, the facility-cycles done by unverified patrols only."""
     facilities_complete: int
     facilities: list[FacilityCompliance]
     divisions: list[DivisionCompliance]
@@ -214,3 +231,45 @@ class IntervalRuleOut(BaseModel):
     kind: str | None
     facility_id: int | None
     days: int
+
+
+class PackDefect(BaseModel):
+    id: int
+    item: str
+    description: str
+    severity: str
+    deadline: date
+
+
+class PackFacility(BaseModel):
+    id: int
+    code: str
+    name: str
+    kind: str
+    longitude: float
+    latitude: float
+    interval_days: int
+    last_patrol: date | None
+    patrolled_this_month: bool
+    open_defects: list[PackDefect]
+
+
+class PackChecklistItem(BaseModel):
+    key: str
+    label: str
+    group: str
+    answers: list[str]
+    """The page's labels for ``ok`` and ``problem``."""
+    min_severity: str
+
+
+class PatrolPack(BaseModel):
+    """What the inspector's phone keeps to patrol without signal (``GET /api/v1/patrol-pack``)."""
+
+    generated_at: datetime
+    period: str
+    checklist: list[PackChecklistItem]
+    grades: list[dict[str, str]]
+    levels: list[dict[str, str]]
+    severity_labels: dict[str, str]
+    facilities: list[PackFacility]

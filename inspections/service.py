@@ -22,7 +22,17 @@ from evidence.models import Attachment
 from evidence.photos import PhotoFacts
 from evidence.service import attach
 from evidence.uploads import Accepted
-from inspections.checklist import DEADLINE_DAYS, ITEMS
+from inspections.checklist import (
+    DEADLINE_DAYS,
+    GRADE_LABELS,
+    GRADE_ORDER,
+    ITEMS,
+    LEVEL_LABELS,
+    SEVERITY_ORDER,
+    at_least,
+    default_severity,
+    implied_grade,
+)
 from inspections.defects import check_deadline, defect_out, severity_for
 from inspections.models import OWNER_TYPE, Defect, Inspection
 from inspections.schemas import GpsOut, InspectionIn, InspectionOut, PhotoOut, PhotoUrls
@@ -31,11 +41,65 @@ from memorials.actors import Actor
 from memorials.divisions import scoped, within
 from memorials.errors import NotFound, ValidationProblem
 from memorials.facilities import get_facility
-from memorials.models import Facility
+from memorials.models import Facility, User
 from memorials.scoping import get_or_404
 from memorials.vocab import STANDING_STATUSES
 
 CLOCK_SKEW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a patrol must bring to be accepted (settings ``photo_required_levels``, ``max_position_accuracy_m``)."""
+
+    photo_levels: frozenset[str] = frozenset({"patrol"})
+    max_accuracy_m: float = 100.0
+
+
+def _check_answers(data: InspectionIn) -> None:
+    """Severities respect each item's floor; the grade is no better than the problems imply."""
+    problems: dict[str, str | None] = {}
+    for key, entry in data.checklist.items():
+        if entry.result != "problem":
+            continue
+        floor = ITEMS[key].min_severity
+        if entry.severity is not None and SEVERITY_ORDER.index(entry.severity) < SEVERITY_ORDER.index(floor):
+            raise ValidationProblem(f"checklist.{key}.severity",
+                                    f"a problem of {key} ({ITEMS[key].label}) is at least {floor}")
+        problems[key] = entry.severity.value if entry.severity else None
+    least = implied_grade(problems)
+    if GRADE_ORDER.index(data.grade.value) < GRADE_ORDER.index(least):
+        raise ValidationProblem("grade", f"{data.grade.value} ({GRADE_LABELS[data.grade.value]}) is better than the "
+                                         f"problems ticked allow: at least {least} ({GRADE_LABELS[least]})")
+    for index, meta in enumerate(data.photos):
+        if meta.item is not None and problems.get(meta.item, "absent") == "absent":
+            raise ValidationProblem(f"photos[{index}].item",
+                                    f"{meta.item!r} is not a checklist item answered as a problem")
+
+
+def _check_proof(data: InspectionIn, photos: Sequence[Accepted], requirements: Requirements) -> str | None:
+    """The reason kept for an unverified patrol (None when verified); refuses what proves too little."""
+    if not photos and data.level.value in requirements.photo_levels:
+        raise ValidationProblem("photos", f"a {data.level.value} ({LEVEL_LABELS[data.level.value]}) needs at least "
+                                          "one photo taken on site")
+    accuracy = data.position.accuracy_m if data.position else None
+    if accuracy is not None and accuracy > requirements.max_accuracy_m and not data.accuracy_confirmed:
+        raise ValidationProblem("position.accuracy_m",
+                                f"{accuracy:.0f} m is worse than {requirements.max_accuracy_m:.0f} m: wait for a "
+                                "better fix or confirm it (accuracy_confirmed)")
+    geotagged = any(isinstance(p.facts, PhotoFacts) and p.facts.gps is not None for p in photos)
+    if data.position is not None or geotagged:
+        return None
+    if not data.unverified_reason:
+        raise ValidationProblem("unverified_reason", "required when there is neither the phone's position nor a "
+                                                     "geotagged photo (e.g. no signal, GPS off)")
+    return data.unverified_reason
+
+
+def inspector_name(session: Session, actor: Actor) -> str:
+    """The inspector's real name as the lists and the ledger print it (the login name if none is set)."""
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    return (user.display_name if user is not None and user.display_name else actor.username)
 
 
 def _local_month(moment: datetime) -> str:
@@ -74,10 +138,18 @@ def file_inspection(
     data: InspectionIn,
     photos: Sequence[Accepted],
     thresholds: Thresholds,
+    requirements: Requirements = Requirements(),  # noqa: B008 (frozen)
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> Inspection:
-    """Record one visit with its photos; open defects for problems, close those it confirms fixed."""
+    """Record one visit with its photos; open defects for problems, close those it confirms fixed.
+
+    Refused (422) when the answers contradict each other (a grade better than
+    the problems imply, a safety problem below serious), a level that needs
+    photos has none, the position is too inaccurate and not confirmed, or
+    the patrol proves no location (no position, no geotagged photo) and
+    gives no reason; such a patrol, with its reason, counts as unverified.
+    """
     now = now or datetime.now(timezone.utc)
     try:
         facility = get_facility(session=session, facility_id=data.facility_id, actor=actor)
@@ -93,6 +165,8 @@ def file_inspection(
             check_deadline(entry.deadline, today=today, field=f"checklist.{key}.deadline")
     if len(data.photos) > len(photos):
         raise ValidationProblem("photos", f"metadata for {len(data.photos)} photos but {len(photos)} sent")
+    _check_answers(data)
+    unverified_reason = _check_proof(data, photos, requirements)
     stood = (phone_position(data.position.longitude, data.position.latitude, data.position.crs, field="position")
              if data.position else None)
     site = (facility.longitude, facility.latitude)
@@ -102,7 +176,7 @@ def file_inspection(
         division_code=facility.division_code,
         level=data.level.value,
         inspector_id=actor.user_id,
-        inspector_name=actor.username,
+        inspector_name=inspector_name(session, actor),
         performed_at=performed_at,
         period=period,
         checklist={k: v.model_dump(mode="json", exclude_none=True) for k, v in data.checklist.items()},
@@ -113,6 +187,7 @@ def file_inspection(
         position_crs=data.position.crs if data.position else None,
         position_accuracy_m=data.position.accuracy_m if data.position else None,
         position_distance_m=prove(facility=site, gps=stood, device=None, thresholds=thresholds).distance_m,
+        unverified_reason=unverified_reason,
         idempotency_key=idempotency_key,
     )
     session.add(inspection)
@@ -129,6 +204,13 @@ def file_inspection(
         proofs.append(prove(facility=site, gps=gps, device=device, thresholds=thresholds,
                             reused=earlier.claim(photo.sha256, taken_at)))
     attach(session=session, owner_type=OWNER_TYPE, owner_id=inspection.id, accepted=photos, proofs=proofs)
+    shown: dict[str, list[str]] = {}
+    for index, meta in enumerate(data.photos):
+        if meta.item is not None:
+            shown.setdefault(meta.item, []).append(photos[index].sha256)
+    if shown:
+        inspection.checklist = {k: ({**v, "photos": shown[k]} if k in shown else v)
+                                for k, v in inspection.checklist.items()}
     verified = sum(proof.verification == Verification.verified for proof in proofs)
     inspection.photo_count = len(photos)
     inspection.verified_count = verified
@@ -138,7 +220,7 @@ def file_inspection(
     audit.record(session=session, actor=actor, entity="inspection", entity_id=inspection.id, action="create",
                  old=None, new={"facility_id": facility.id, "level": inspection.level, "period": period,
                                 "grade": inspection.grade, "photos": inspection.photo_count,
-                                "verified": verified})
+                                "verified": verified, "unverified_reason": unverified_reason})
     return inspection
 
 
@@ -181,7 +263,7 @@ def _open_defects(session: Session, actor: Actor, facility: Facility, inspection
         defect = Defect(
             facility_id=facility.id, division_code=facility.division_code, opened_by_id=inspection.id, item=key,
             category=ITEMS[key].category, severity=severity,
-            description=entry.note or ITEMS[key].label + "：存在问题",
+            description=entry.note or ITEMS[key].problem,
             deadline=deadline, responsible_person=entry.responsible_person or facility.custodian_person,
         )
         session.add(defect)
@@ -286,7 +368,8 @@ def inspection_out(
         position=(GpsOut(longitude=inspection.position_longitude, latitude=inspection.position_latitude)
                   if inspection.position_longitude is not None else None),
         position_distance_m=inspection.position_distance_m, photo_count=inspection.photo_count,
-        verified_count=inspection.verified_count, photos=photos,
+        verified_count=inspection.verified_count, verified=inspection.unverified_reason is None,
+        unverified_reason=inspection.unverified_reason, photos=photos,
         defects_opened=[defect_out(d, today=today) for d in opened], defects_still_open=still_open,
         defects_resolved=resolved,
     )

@@ -49,6 +49,7 @@ class Context:
     limits: Limits
     max_photos: int
     thresholds: Thresholds
+    requirements: service.Requirements
     urls: Callable[[str], PhotoUrls]
     today: Callable[[], date]
 
@@ -76,7 +77,8 @@ def submit(
         record = (idempotency.claim(session=session, user_id=actor.user_id, key=key, method=method, path=path,
                                     print_=print_) if key is not None else None)
         inspection = service.file_inspection(session=session, actor=actor, data=data, photos=stored,
-                                             thresholds=ctx.thresholds, idempotency_key=key)
+                                             thresholds=ctx.thresholds, requirements=ctx.requirements,
+                                             idempotency_key=key)
         body = service.inspection_out(session=session, inspection=inspection, urls=ctx.urls,
                                       today=ctx.today()).model_dump_json()
         if record is not None:

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     max_photos_per_inspection: int = Field(default=12, ge=1)
     photo_verify_radius_m: float = Field(default=200.0, gt=0)
     position_gap_flag_m: float = Field(default=500.0, gt=0)
+    photo_required_levels: list[str] = ["patrol"]
+    """Inspection levels refused without any photo (JSON list, e.g. ``["patrol", "county_check"]``)."""
+    max_position_accuracy_m: float = Field(default=100.0, gt=0)
+    """A phone position less accurate than this is refused unless the inspector confirms it."""
     max_report_months: int = Field(default=36, ge=1, le=1200)
     """Longest span of months a compliance report or patrol ledger may cover (422 beyond)."""
 

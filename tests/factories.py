@@ -62,20 +62,34 @@ def gps_jpeg(lon: float | None, lat: float | None, *, taken: str | None = None, 
     return jpeg(*size, exif=exif_block(**kwargs))
 
 
-def inspection_json(facility_id: int, **overrides: Any) -> dict[str, Any]:
+def full_checklist(answers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every checklist item answered (the API refuses fewer): ``ok`` unless ``answers`` says otherwise."""
+    from inspections.checklist import ITEMS
+
+    return {**{key: {"result": "ok"} for key in ITEMS}, **(answers or {})}
+
+
+def inspection_json(facility_id: int, *, complete: bool = True, **overrides: Any) -> dict[str, Any]:
+    """A patrol's JSON; a partial ``checklist`` is completed with ``ok`` answers unless ``complete=False``."""
     from datetime import datetime, timezone
 
     body: dict[str, Any] = {
         "facility_id": facility_id,
         "level": "patrol",
         "performed_at": datetime.now(timezone.utc).isoformat(),
-        "checklist": {"structure": {"result": "ok"}, "inscription": {"result": "ok"},
-                      "vegetation": {"result": "problem", "note": "墓前杂草丛生"}},
+        "checklist": {"vegetation": {"result": "problem", "note": "墓前杂草丛生"}},
         "grade": "fair",
         "notes": "",
     }
     body.update(overrides)
+    if complete:
+        body["checklist"] = full_checklist(body["checklist"])
     return body
+
+
+def site_photo() -> bytes:
+    """A geotagged camera photo somewhere in the demo district: a patrol needs one (it may be ``far``)."""
+    return gps_jpeg(114.62, 31.29)
 
 
 def inspection_files(photos: list[bytes]) -> list[tuple[str, tuple[str, bytes, str]]]:

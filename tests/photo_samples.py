@@ -38,10 +38,10 @@ def rational(value: float, denominator: int = 10000) -> IFDRational:
 
 def dms(decimal: float) -> tuple[IFDRational, IFDRational, IFDRational]:
     """Degrees, minutes, seconds as phones write them (seconds to 1/100)."""
-    degrees = int(decimal)
-    minutes = int((decimal - degrees) * 60)
-    seconds = (decimal - degrees - minutes / 60) * 3600
-    return IFDRational(degrees, 1), IFDRational(minutes, 1), IFDRational(round(seconds * 100), 100)
+    hundredths = round(decimal * 360_000)  # whole 1/100 s first, so 31.4 is 31°24'0" and never 31°23'60"
+    degrees, rest = divmod(hundredths, 360_000)
+    minutes, seconds = divmod(rest, 6000)
+    return IFDRational(degrees, 1), IFDRational(minutes, 1), IFDRational(seconds, 100)
 
 
 def exif_block(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.auth import Requires
+from api.auth import Public, Requires
 from api.deps import IdPath, IdQuery, ReadSession
 from api.routers.inspections import photo_urls
 from api.templating import render
@@ -38,13 +42,46 @@ Reader = Annotated[Actor, Requires(Permission.inspections_read)]
 LABELS = {"GRADE_LABELS": GRADE_LABELS, "INSPECTION_LEVEL_LABELS": LEVEL_LABELS, "CATEGORY_LABELS": CATEGORY_LABELS,
           "SEVERITY_LABELS": SEVERITY_LABELS}
 PAGE_SIZE = 30
+STATIC = Path(__file__).resolve().parent.parent / "static"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+OFFLINE_FILES = (STATIC / "inspect.js", STATIC / "inspect-outbox.js", STATIC / "inspect-sw.js", STATIC / "app.css",
+                 STATIC / "offline.html", TEMPLATES / "inspect.html", TEMPLATES / "base.html")
+"""What the inspector's phone keeps: a change to any of them is a new cache version."""
+MANIFEST = {
+    "name": "烈士纪念设施现场巡查", "short_name": "现场巡查", "lang": "zh-CN", "start_url": "/inspect",
+    "scope": "/inspect", "display": "standalone", "background_color": "#f6f6f4", "theme_color": "#9b1c1c",
+    "icons": [{"src": "/static/app/favicon.svg", "sizes": "any", "type": "image/svg+xml"}],
+}
+
+
+@cache
+def _service_worker() -> str:
+    version = hashlib.sha256(b"".join(p.read_bytes() for p in OFFLINE_FILES)).hexdigest()[:16]
+    return (STATIC / "inspect-sw.js").read_text(encoding="utf-8").replace("__VERSION__", version)
 
 
 @router.get("/inspect", response_class=HTMLResponse)
 def inspect_page(request: Request, actor: Filer) -> Response:
-    """The inspector's page: nearest facilities, checklist, camera, submit (works offline)."""
-    return render(request, "inspect.html", {"checklist": CHECKLIST, "crs": request.query_params.get("crs", "wgs84"),
-                                            **LABELS})
+    """The inspector's page: nearest facilities, checklist, camera, submit (works offline, installable)."""
+    settings = request.app.state.settings
+    return render(request, "inspect.html", {
+        "checklist": CHECKLIST, "crs": request.query_params.get("crs", "wgs84"),
+        "photo_levels": ",".join(settings.photo_required_levels),
+        "max_accuracy_m": round(settings.max_position_accuracy_m), **LABELS,
+    })
+
+
+@router.get("/inspect-sw.js", dependencies=[Public])
+def inspect_service_worker() -> Response:
+    """The inspector page's service worker: served from the root so its scope can be ``/inspect``; no data in it."""
+    return Response(_service_worker(), media_type="text/javascript",
+                    headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"})
+
+
+@router.get("/inspect.webmanifest", dependencies=[Public])
+def inspect_manifest() -> Response:
+    """Makes ``/inspect`` an installable web app (a home-screen icon that opens without signal)."""
+    return Response(json.dumps(MANIFEST, ensure_ascii=False), media_type="application/manifest+json")
 
 
 def _month_span(request: Request) -> tuple[str, str, str | None]:

@@ -25,6 +25,7 @@ from inspections import intervals as interval_service
 from inspections import service
 from inspections.checklist import Level, Severity
 from inspections.ledger import Links, write_defect_list, write_patrol_ledger
+from inspections.offline import patrol_pack as build_patrol_pack
 from inspections.schemas import (
     ComplianceOut,
     DefectOut,
@@ -33,6 +34,7 @@ from inspections.schemas import (
     InspectionOut,
     IntervalRuleIn,
     IntervalRuleOut,
+    PatrolPack,
     PhotoUrls,
     check_period,
 )
@@ -96,6 +98,8 @@ def _context(request: Request) -> Context:
         read_sessions=state.read_sessions, write_sessions=state.write_sessions, store=state.evidence_store,
         limits=Limits.of(settings), max_photos=settings.max_photos_per_inspection,
         thresholds=Thresholds(settings.photo_verify_radius_m, settings.position_gap_flag_m),
+        requirements=service.Requirements(photo_levels=frozenset(settings.photo_required_levels),
+                                          max_accuracy_m=settings.max_position_accuracy_m),
         urls=photo_urls, today=_today,
     )
 
@@ -130,6 +134,13 @@ def file_inspection(
     answer = submit(ctx=_context(request), actor=actor, data=data, raw_json=raw, uploads=uploads, key=idem.key,
                     method=request.method, path=request.url.path)
     return Response(answer.body, status_code=answer.status_code, media_type="application/json")
+
+
+@router.get("/api/v1/patrol-pack", response_model=PatrolPack)
+def patrol_pack(session: ReadSession, actor: Filer) -> PatrolPack:
+    """What the inspector's phone keeps to patrol offline: facilities of the jurisdiction, last patrol, this
+    month's, open defects, the checklist."""
+    return build_patrol_pack(session=session, actor=actor)
 
 
 @router.get("/api/v1/inspections", response_model=Page[InspectionOut])

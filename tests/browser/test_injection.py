@@ -13,7 +13,15 @@ import httpx2 as httpx
 import pytest
 
 from tests.browser.conftest import open_page, sign_in
-from tests.factories import DEMO_TOWNSHIP, PASSWORD, facility_body, inspection_files, inspection_json, martyr_body
+from tests.factories import (
+    DEMO_TOWNSHIP,
+    PASSWORD,
+    facility_body,
+    inspection_files,
+    inspection_json,
+    martyr_body,
+    site_photo,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +66,7 @@ def _seed(server) -> dict[str, int]:  # type: ignore[no-untyped-def]
             "vegetation": {"result": "problem", "note": _text(1), "responsible_person": _text(2)},
         })
         inspection = client.post("/api/v1/inspections", headers=h, data={"inspection": json.dumps(body)},
-                                 files=inspection_files([]))
+                                 files=inspection_files([site_photo()]))
         assert inspection.status_code == 201, inspection.text
     return {"facility": fid, "martyr": mid, "inspection": inspection.json()["id"], "admin": admin}
 

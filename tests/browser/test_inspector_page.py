@@ -8,7 +8,7 @@ import pytest
 
 from memorials import clock
 from tests.browser.conftest import open_page, sign_in
-from tests.factories import PASSWORD, gps_jpeg
+from tests.factories import PASSWORD, full_checklist, gps_jpeg
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +29,13 @@ def _token(server, username):
 def _shot(page, name):
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+def answer_all(page, problems=()):
+    """Answer every checklist item (nothing is preselected): ``ok``, or ``problem`` for the keys given."""
+    for row in page.locator(".check").all():
+        key = row.get_attribute("data-item")
+        row.locator(f"input[value={'problem' if key in problems else 'ok'}]").check()
 
 
 def _photos(tmp_path, lon, lat, n=2):
@@ -56,10 +63,10 @@ def test_patrol_filed_offline_is_sent_once_when_the_network_returns(live_server,
     _shot(page, "inspect-1-nearby")
     first.click()
     page.locator("#step-check").wait_for()
-    page.check('input[name="c-vegetation"][value="problem"]')
+    answer_all(page, problems=("vegetation",))
     page.fill('input[name="n-vegetation"]', "墓前杂草丛生，需清理")
     page.select_option('select[name="grade"]', "fair")
-    page.set_input_files('input[name="photos"]', _photos(tmp_path, site["longitude"], site["latitude"]))
+    page.set_input_files('input[name="album"]', _photos(tmp_path, site["longitude"], site["latitude"]))
     _shot(page, "inspect-2-form")
 
     page.context.set_offline(True)
@@ -109,6 +116,7 @@ def test_a_lost_answer_is_retried_without_a_duplicate(live_server, browser, tmp_
     page.goto(f"{live_server.url}/inspect")
     page.locator("#nearby button.pick").first.wait_for(timeout=15000)
     page.locator("#nearby button.pick").first.click()
+    answer_all(page)
     page.set_input_files('input[name="photos"]', _photos(tmp_path, site["longitude"], site["latitude"], 1))
     with page.expect_event("requestfailed", lambda r: r.url.endswith("/api/v1/inspections"), timeout=15000):
         page.click("#step-check button[type=submit]")
@@ -127,7 +135,7 @@ def test_pages_show_the_patrols(live_server, browser, tmp_path):
     inspector = _token(live_server, live_server.add_user("inspector"))
     statue = live_server.demo_facility_id("421122-0010")
     body = {"facility_id": statue, "performed_at": clock.now().isoformat(), "grade": "fair",
-            "checklist": {"vegetation": {"result": "problem", "note": "杂草"}}}
+            "checklist": full_checklist({"vegetation": {"result": "problem", "note": "杂草"}})}
     site = _site(live_server, inspector, statue)
     month = clock.now().strftime("%Y-%m")
     resp = httpx.post(f"{live_server.url}/api/v1/inspections", headers=inspector,

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
 from evidence.models import Attachment
@@ -44,13 +45,11 @@ def _inspections_at_0004(engine: Engine) -> list[dict[str, object]]:
                            jurisdiction="421122")
         ids = []
         for facility_id in (10, 11):
-            inspection = Inspection(
+            # Core insert of the columns release 0004 had (the model has grown since).
+            ids.append(session.execute(insert(Inspection.__table__).values(
                 facility_id=facility_id, division_code="421122101", level="patrol", inspector_id=user.id,
                 inspector_name="old_inspector", performed_at=MOMENT, period="2026-11", checklist={}, grade="good",
-                notes="", photo_count=2, verified_count=1, created_at=MOMENT)
-            session.add(inspection)
-            session.flush()
-            ids.append(inspection.id)
+                notes="", photo_count=2, verified_count=1, created_at=MOMENT)).inserted_primary_key[0])
     rows = [
         _photo(ids[0], 0, "verified", taken_at=MOMENT, gps_longitude=114.7, gps_latitude=31.4, distance_m=12.5,
                device_longitude=114.7001, device_latitude=31.4001, device_gap_m=14.2),

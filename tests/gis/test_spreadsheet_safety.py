@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from gis.tables import read_table, safe_cell, write_csv, write_xlsx
-from tests.factories import facility_body, inspection_json, register_table
+from tests.factories import facility_body, inspection_files, inspection_json, register_table, site_photo
 
 CST = timezone(timedelta(hours=8))
 PAYLOADS = [
@@ -164,7 +164,8 @@ def test_patrol_ledger_holds_no_formulas(api, tmp_path):
         "vegetation": {"result": "problem", "note": "＝1+1"},   # responsible: the facility's custodian person
         "inscription": {"result": "ok"},
     })
-    sent = api.post("/api/v1/inspections", headers=inspector, data={"inspection": json.dumps(body)})
+    sent = api.post("/api/v1/inspections", headers=inspector, data={"inspection": json.dumps(body)},
+                    files=inspection_files([site_photo()]))
     assert sent.status_code == 201, sent.text
 
     resp = api.get("/api/v1/reports/patrols.xlsx", params={"division": "421122", "from": period, "to": period},
@@ -177,7 +178,7 @@ def test_patrol_ledger_holds_no_formulas(api, tmp_path):
 
     records = register_table(book["巡查记录"])
     assert records[1][4] == "'=1+1烈士墓" and records[1][15] == "'\t=1+1"
-    assert records[1][11] == 0 and isinstance(records[1][10], int)          # counts stay numbers
+    assert records[1][11] == 1 and isinstance(records[1][10], int)          # counts stay numbers
     summary = register_table(book["按月汇总"])
     assert summary[1][2] == "'=1+1烈士墓" and summary[1][6] == 1
     defects = {row[5]: row for row in register_table(book["整改清单"])[1:]}

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from inspections.compliance import month_index, months_per_cycle, period_of
-from tests.factories import DEMO_FACILITIES, inspection_json, register_table
+from tests.factories import DEMO_FACILITIES, inspection_files, inspection_json, register_table, site_photo
 
 pytestmark = pytest.mark.both_backends
 
@@ -35,7 +35,8 @@ def _visit(api, headers, facility_id, period, level="patrol", day=10):
     when = datetime(int(period[:4]), int(period[5:]), day, 9, 30, tzinfo=CST)
     body = inspection_json(facility_id, level=level, performed_at=when.isoformat(), period=period,
                            checklist={"structure": {"result": "ok"}}, grade="good")
-    resp = api.post("/api/v1/inspections", headers=headers, data={"inspection": json.dumps(body)})
+    resp = api.post("/api/v1/inspections", headers=headers, data={"inspection": json.dumps(body)},
+                    files=inspection_files([site_photo()]))
     assert resp.status_code == 201, resp.text
 
 
@@ -153,7 +154,8 @@ def test_ledger_download_and_cli(demo_api, demo_db_url, tmp_path):
     _visit(demo_api, inspector, 10, months[0])
     problem = inspection_json(10, performed_at=datetime(int(months[1][:4]), int(months[1][5:]), 5, 10,
                                                         tzinfo=CST).isoformat(), period=months[1])
-    demo_api.post("/api/v1/inspections", headers=inspector, data={"inspection": json.dumps(problem)})
+    demo_api.post("/api/v1/inspections", headers=inspector, data={"inspection": json.dumps(problem)},
+                  files=inspection_files([site_photo()]))
     resp = demo_api.get("/api/v1/reports/patrols.xlsx", params={"division": "421122", "from": months[0],
                                                                  "to": months[1]}, headers=demo_api.user("viewer"))
     assert resp.status_code == 200

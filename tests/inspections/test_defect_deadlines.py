@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta, timezone
 
-from tests.factories import inspection_json
+from tests.factories import inspection_files, inspection_json, site_photo
 
 FACILITY = 10
 CST = timezone(timedelta(hours=8))
@@ -19,7 +19,8 @@ def _file(api, headers, performed_at=None, **entry):  # type: ignore[no-untyped-
     visit = {"performed_at": performed_at.isoformat()} if performed_at else {}
     body = inspection_json(FACILITY, checklist={"vegetation": {"result": "problem", "note": "杂草丛生", **entry}},
                            **visit)
-    return api.post("/api/v1/inspections", headers=headers, data={"inspection": json.dumps(body)})
+    return api.post("/api/v1/inspections", headers=headers, data={"inspection": json.dumps(body)},
+                    files=inspection_files([site_photo()]))
 
 
 def test_a_checklist_deadline_in_the_past_is_refused(demo_api):

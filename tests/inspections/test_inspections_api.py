@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from gis.coords import wgs84_to_gcj02
-from tests.factories import gps_jpeg, inspection_files, inspection_json
+from tests.factories import gps_jpeg, inspection_files, inspection_json, site_photo
 from tests.photo_samples import jpeg_bomb
 
 pytestmark = pytest.mark.both_backends
@@ -30,8 +30,9 @@ def inspector(demo_api):
     return demo_api.user("inspector")
 
 
-def file(api, headers, body, photos=(), key=None):
+def file(api, headers, body, photos=None, key=None):
     extra = {"Idempotency-Key": key} if key else {}
+    photos = [site_photo()] if photos is None else photos
     return api.post("/api/v1/inspections", headers={**headers, **extra}, data={"inspection": json.dumps(body)},
                     files=inspection_files(list(photos)))
 
@@ -185,7 +186,7 @@ def test_defects_by_division_overdue_and_managed(demo_api, inspector, site):
     visited = datetime.now(timezone.utc) - timedelta(days=20)  # filed late: its 7 days are over
     body = inspection_json(FACILITY, checklist={"safety": {"result": "problem", "note": "墓碑倾斜有倒塌危险",
                                                            "severity": "critical", "responsible_person": "李支书"}},
-                           grade="poor", performed_at=visited.isoformat())
+                           grade="critical", performed_at=visited.isoformat())
     out = file(demo_api, inspector, body).json()
     defect = out["defects_opened"][0]
     assert defect["severity"] == "critical" and defect["responsible_person"] == "李支书"
