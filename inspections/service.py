@@ -29,8 +29,6 @@ from inspections.checklist import (
     ITEMS,
     LEVEL_LABELS,
     SEVERITY_ORDER,
-    at_least,
-    default_severity,
     implied_grade,
 )
 from inspections.defects import check_deadline, defect_out, severity_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
@@ -88,9 +88,9 @@ def test_ledger_prints_on_a4_landscape_with_title_numbers_and_signature_lines(de
     six_ones = {row[1]: row for row in register_table(book["六个一"])[1:]}
     row = six_ones["421122-0010"]
     header = register_table(book["六个一"])[0]
-    # The latest patrol of the month did not look at the six ones, so the first one's answers stand.
-    assert row[header.index("有醒目标识")] == "有" and row[header.index("有烈士事迹简介")] == "缺失"
-    assert row[header.index("有祭扫通道")] == "未查"
+    # Every patrol answers every item: the latest of the month found the account sign put back up.
+    assert row[header.index("醒目标识")] == "有" and row[header.index("烈士事迹简介")] == "有"
+    assert row[header.index("祭扫通道")] == "有" and row[header.index("依据巡查日期")]
     defects = register_table(book["整改清单"])
     fixed = next(r for r in defects[1:] if r[5] == "事迹简介牌缺失")
     assert fixed[8] == "已整改" and fixed[10] == clock.today().isoformat()
@@ -126,13 +126,13 @@ def test_last_visits_and_the_map_popup_line(demo_api):
 
     inspector, _ = _people(demo_api)
     facility_id = demo_api.demo_facility_id("421122-0010")
-    _file(demo_api, inspector, facility_id, {"structure": {"result": "ok"}}, photos=0)
+    _file(demo_api, inspector, facility_id, {"structure": {"result": "ok"}}, photos=1)
     with transaction(session_factory(demo_api.app_engine)) as s:
         visits = last_visits(session=s, actor=SYSTEM)
     assert visits[facility_id].day == clock.today()
     assert patrol_line(visits[facility_id], 30, "in_use", today=clock.today()) == {
         "patrol_text": f"最近巡查：{clock.today().isoformat()}，状况一般；未逾期", "overdue": False}
-    late = patrol_line(visits[facility_id], 30, "in_use", today=clock.today().replace(year=clock.today().year + 1))
+    late = patrol_line(visits[facility_id], 30, "in_use", today=clock.today() + timedelta(days=400))
     assert late["overdue"] and "已逾期" in late["patrol_text"]
     assert patrol_line(None, 90, "in_use", today=clock.today()) == {
         "patrol_text": "从未巡查（应每 90 天巡查一次）", "overdue": True}

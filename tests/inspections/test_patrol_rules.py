@@ -10,7 +10,7 @@ from inspections.checklist import CHECKLIST
 from memorials import clock
 from memorials.db import session_factory, transaction
 from memorials.users import create_user
-from tests.factories import PASSWORD, gps_jpeg, inspection_files, inspection_json
+from tests.factories import PASSWORD, gps_jpeg, inspection_files, inspection_json, register_table
 
 pytestmark = pytest.mark.both_backends
 
@@ -78,7 +78,7 @@ def test_no_position_and_no_geotag_needs_a_reason_and_is_counted_unverified(demo
     assert row["done"] == 1 and row["done_unverified"] == 0      # a verified patrol did the month
     ledger = demo_api.get("/api/v1/reports/patrols.xlsx", params={"division": "421122", "from": month, "to": month},
                           headers=inspector)
-    rows = list(load_workbook(io.BytesIO(ledger.content))["巡查记录"].values)
+    rows = register_table(load_workbook(io.BytesIO(ledger.content))["巡查记录"])
     column = rows[0].index("位置核验")
     assert sorted(r[column] for r in rows[1:]) == ["已核验", "未核验：山里没有信号，GPS 定位失败"]
 

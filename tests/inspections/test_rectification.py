@@ -22,8 +22,14 @@ def _file(api, fac, checklist, grade="fair"):  # type: ignore[no-untyped-def]
 
 def test_a_safety_hazard_is_never_minor(demo_api):
     grave = facility(demo_api, GRAVE)
-    opened = _file(demo_api, grave, {"safety": {"result": "problem", "note": "墓旁边坡有塌方危险", "severity": "low"},
-                                     "vegetation": {"result": "problem", "note": "杂草", "severity": "low"}}, "good")
+    body = inspection_json(grave["id"], grade="poor",
+                           checklist={"safety": {"result": "problem", "note": "塌方危险", "severity": "low"}})
+    refused = demo_api.post("/api/v1/inspections", headers=demo_api.user("inspector"),
+                            data={"inspection": json.dumps(body)},
+                            files=inspection_files([gps_jpeg(grave["longitude"], grave["latitude"])]))
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "checklist.safety.severity"
+    opened = _file(demo_api, grave, {"safety": {"result": "problem", "note": "墓旁边坡有塌方危险"},
+                                     "vegetation": {"result": "problem", "note": "杂草", "severity": "low"}}, "poor")
     assert opened["safety"]["severity"] == "high" and opened["vegetation"]["severity"] == "low"
     resp = demo_api.patch(f"/api/v1/defects/{opened['safety']['id']}", headers=demo_api.user("planner"),
                           json={"severity": "low"})
@@ -79,7 +85,7 @@ def test_the_list_filters_and_exports(demo_api, tmp_path):
     viewer = demo_api.user("viewer")
     grave = facility(demo_api, GRAVE)
     _file(demo_api, grave, {"safety": {"result": "problem", "note": "=HYPERLINK(\"http://x\")"},
-                            "marker": {"result": "problem", "note": "标识缺失", "severity": "low"}})
+                            "marker": {"result": "problem", "note": "标识缺失", "severity": "low"}}, "poor")
     high = demo_api.get("/api/v1/defects", headers=viewer, params={"severity": "high"}).json()
     assert high["total"] == 1 and high["items"][0]["item"] == "safety"
     township = demo_api.get("/api/v1/defects", headers=viewer, params={"division": "421122101"}).json()
