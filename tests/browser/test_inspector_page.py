@@ -157,6 +157,6 @@ def test_pages_show_the_patrols(live_server, browser, tmp_path):
     assert "植被侵害" in page.inner_text("table")
     with page.expect_download() as download:
         page.goto(f"{live_server.url}/inspections?from={month}&to={month}")
-        page.click("text=下载巡查台账")
+        page.click("text=巡查台账（Excel）")
     assert download.value.suggested_filename.endswith(".xlsx")
     assert record.errors == []
