@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from memorials import clock
+
 _SHAPES = (
     re.compile(r"^(\d{4})$"),
     re.compile(r"^(\d{4})-(\d{1,2})$"),
@@ -47,7 +49,7 @@ def parse_partial_date(value: str, *, today: date | None = None) -> str:
     if parts is None:
         raise ValueError(f"{value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
     year = int(parts[0])
-    today = today or date.today()
+    today = today or clock.today()  # the bureau's day, not the server's
     if not EARLIEST_YEAR <= year <= today.year:
         raise ValueError(f"year {year} is out of range ({EARLIEST_YEAR}-{today.year})")
     if len(parts) == 1:
