@@ -81,7 +81,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, exc: Conflict) -> JSONResponse:
-        return JSONResponse({"detail": _conflict_detail(str(exc))}, status_code=409)
+        return JSONResponse({"detail": _conflict_detail(str(exc)), **getattr(exc, "extra", {})}, status_code=409)
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:

@@ -14,12 +14,23 @@ class Level(StrEnum):
     patrol = "patrol"
     county_check = "county_check"
     city_spot_check = "city_spot_check"
+    pre_event = "pre_event"
+    """The special inspection before Qingming or another commemoration (not periodic)."""
+
+
+class PeriodicLevel(StrEnum):
+    """The levels that fall due at intervals (compliance, interval rules)."""
+
+    patrol = "patrol"
+    county_check = "county_check"
+    city_spot_check = "city_spot_check"
 
 
 LEVEL_LABELS = {
     "patrol": "日常巡查",
     "county_check": "县级检查",
     "city_spot_check": "市级抽查",
+    "pre_event": "清明前专项检查",
 }
 
 # Default interval in days per level (DESIGN.md: monthly patrols, the county

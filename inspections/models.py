@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from evidence.models import Attachment
-from inspections.checklist import DefectCategory, Grade, Level, Severity
+from inspections.checklist import DefectCategory, Grade, Level, PeriodicLevel, Severity
 from memorials.db import Base, one_of
 from memorials.models import Facility, utcnow
 
@@ -128,7 +128,7 @@ class IntervalRule(Base):
 
     __tablename__ = "interval_rules"
     __table_args__ = (
-        CheckConstraint(one_of("level", Level), name="level"),
+        CheckConstraint(one_of("level", PeriodicLevel), name="level"),
         CheckConstraint("days > 0", name="days"),
         CheckConstraint("(kind IS NULL) <> (facility_id IS NULL)", name="target"),
         Index("uq_interval_rules_kind", "level", "kind", unique=True,

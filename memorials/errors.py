@@ -30,7 +30,14 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    """The request clashes with the current state (409), e.g. a changed record."""
+    """The request clashes with the current state (409), e.g. a changed record.
+
+    ``extra`` goes into the answer beside ``detail`` (e.g. a slot's remaining places).
+    """
+
+    def __init__(self, message: str = "", **extra: object) -> None:
+        super().__init__(message)
+        self.extra = extra
 
 
 class InvalidTransition(Conflict):

@@ -46,7 +46,10 @@ class Permission(StrEnum):
     repairs_approve = "repairs.approve"
     """Approve a repair project, record an approved adjustment of its total."""
     cases_run = "cases.run"
+    events_read = "events.read"
+    """See commemoration events, readiness, slots, trips and proxy visits (contacts masked unless you run events)."""
     events_run = "events.run"
+    """Run events, slots, bookings, proxy visits, trips and the tribute pages' moderation."""
     audit_read = "audit.read"
     users_manage = "users.manage"
 
@@ -68,6 +71,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.repairs_run: frozenset({R.admin, R.planner}),
     Permission.repairs_approve: frozenset({R.admin}),
     Permission.cases_run: frozenset({R.admin, R.case_officer}),
+    Permission.events_read: _ALL,
     Permission.events_run: frozenset({R.admin, R.organizer}),
     Permission.audit_read: _ALL,
     Permission.users_manage: frozenset({R.admin}),

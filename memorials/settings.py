@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     """Sign-in attempts allowed from one client address per minute (429 beyond)."""
     login_rate_per_username: int = Field(default=10, ge=1)
     """Sign-in attempts allowed for one username per minute (429 beyond)."""
+    tribute_flowers_per_minute: int = Field(default=20, ge=1)
+    """Flowers one client address may lay per minute on the public tribute pages (429 beyond)."""
+    tribute_messages_per_hour: int = Field(default=5, ge=1)
+    """Messages one client address may leave per hour (429 beyond)."""
+    tribute_requests_per_hour: int = Field(default=3, ge=1)
+    """Proxy-visit requests one client address may send per hour through the public form (429 beyond)."""
+    tribute_blocked_words: list[str] = []
+    """Words refused in tribute messages, beside the built-in list (JSON list)."""
     login_hash_concurrency: int = Field(default=2, ge=1)
     """Passwords hashed at once (Argon2 takes ~0.2 s of a core each)."""
     cookie_secure: bool = False

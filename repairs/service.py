@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from inspections.models import Defect
 from memorials import audit
 from memorials.actors import Actor
-from memorials.divisions import scoped, within
+from memorials.divisions import common_division, scoped, within
 from memorials.errors import Forbidden, NotFound, ValidationProblem
 from memorials.models import Facility
 from memorials.permissions import Role
@@ -41,27 +41,6 @@ from repairs.workflow import REPAIR_FLOW, TRANSITION_TO
 
 AUDITED = ("title", "kind", "planned_start", "planned_end", "contractor_name", "contractor_credit_code", "description",
            "division_code")
-BOUNDARIES = (12, 9, 6, 4, 2)
-
-
-def common_division(codes: list[str]) -> str:
-    """The smallest division code prefix (12, 9, 6, 4 or 2 digits) shared by every code.
-
-    >>> common_division(["421122101", "421122102"])
-    '421122'
-    >>> common_division(["421122101203"])
-    '421122101203'
-    """
-    first = codes[0]
-    shared = len(first)
-    for code in codes[1:]:
-        shared = min(shared, next((i for i, (a, b) in enumerate(zip(first, code)) if a != b), min(len(first), len(code))))
-    for length in BOUNDARIES:
-        if length <= shared:
-            return first[:length]
-    return ""
-
-
 @dataclass
 class ProjectQuery:
     division: str | None = None

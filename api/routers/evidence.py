@@ -58,6 +58,12 @@ def _send(store: Store, key: str, what: tuple[str, str], media_type: str, header
                              headers={**headers, "Content-Length": str(size)})
 
 
+def display_photo(request: Request, sha256: str, size: Literal["thumb", "screen"]) -> Response:
+    """A display size (no GPS in it) of a photo the caller has already been allowed to see."""
+    return _send(request.app.state.evidence_store, _KEYS[size](sha256), ("photo", sha256), "image/jpeg",
+                 {"Cache-Control": "private, max-age=3600"})
+
+
 @router.get("/api/v1/photos/{sha256}/{size}", response_class=Response)
 def get_photo(request: Request, sha256: str, size: PhotoSize, session: ReadSession, actor: Reader) -> Response:
     """A photo whose owner (an inspection, …) you may see: the original, or a display size without GPS.

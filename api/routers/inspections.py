@@ -23,7 +23,7 @@ from inspections import compliance as compliance_service
 from inspections import defects as defect_service
 from inspections import intervals as interval_service
 from inspections import service
-from inspections.checklist import Level, Severity
+from inspections.checklist import Level, PeriodicLevel, Severity
 from inspections.ledger import Links, write_defect_list, write_patrol_ledger
 from inspections.offline import patrol_pack as build_patrol_pack
 from inspections.schemas import (
@@ -278,7 +278,7 @@ def compliance(
     settings: SettingsDep,
     division: Annotated[str, Query(description="division code; a county sees its townships")],
     months: ReportMonths,
-    level: Level = Level.patrol,
+    level: PeriodicLevel = PeriodicLevel.patrol,
 ) -> ComplianceOut:
     """Facility-months due and done, per facility and per division below, with the overdue days."""
     first, last = months

@@ -84,8 +84,10 @@ class World:
 def _params(inside: dict[str, str], outside: dict[str, str]) -> World:
     return World(
         inside={"facility_id": "1", "martyr_id": "1", "entity": "facility", "entity_id": "1", "code": "421122101",
-                "size": "thumb", "fmt": "xlsx", "collection_id": "facilities", "feature_id": "1", **inside},
+                "size": "thumb", "fmt": "xlsx", "collection_id": "facilities", "feature_id": "1",
+                "token": "x" * 40, **inside},
         outside={"entity": "facility", "entity_id": outside["facility_id"], "code": None, "size": "thumb",
+                 "token": "x" * 40,
                  "fmt": "xlsx", "collection_id": "facilities", "feature_id": outside["facility_id"],
                  **outside},  # type: ignore[dict-item]
     )
@@ -126,9 +128,28 @@ BODIES = {
     ("POST", "/api/v1/cases/family-searches/{search_id}/leads"): lambda: {"content": "线索"},
     ("POST", "/api/v1/cases/family-searches/{search_id}/transitions"): lambda: {"to": "found"},
     ("POST", "/api/v1/cases/family-search/match"): lambda: {"name": "张德胜"},
+    ("POST", "/api/v1/events"): lambda: {"name": "祭扫", "kind": "other", "date": "2030-04-05"},
+    ("PATCH", "/api/v1/events/{event_id}"): lambda: {"notes": "补充说明"},
+    ("POST", "/api/v1/events/{event_id}/groups"): lambda: {"kind": "school", "name": "一中", "headcount": 10},
+    ("POST", "/api/v1/events/{event_id}/slots"): lambda: {"facility_id": 1, "date": "2030-04-05", "start": "13:00",
+                                                          "end": "14:00", "capacity": 10},
+    ("POST", "/api/v1/bookings"): lambda: {"slot_id": 1, "group_name": "一中", "people": 1},
+    ("POST", "/api/v1/proxy-visits"): lambda: {"martyr_id": 1, "requester_name": "李某", "requester_phone": "13812345678",
+                                               "relation": "侄子"},
+    ("POST", "/api/v1/proxy-visits/{visit_id}/transitions"): lambda: {"to": "declined", "reason": "测试"},
+    ("POST", "/api/v1/trips"): lambda: {"martyr_name": "某烈士", "destination_name": "某陵园", "receiving_bureau": "某局",
+                                        "people": [{"name": "李某", "relation": "侄子"}], "depart_on": "2030-04-01",
+                                        "return_on": "2030-04-03"},
+    ("PATCH", "/api/v1/trips/{trip_id}"): lambda: {"outcome": "顺利"},
+    ("PATCH", "/api/v1/tribute/messages/{message_id}"): lambda: {"status": "approved"},
+    ("PUT", "/api/v1/tribute/pages/{martyr_id}"): lambda: {"public": True},
+    ("POST", "/tribute/martyrs/{martyr_id}/messages"): lambda: {"text": "缅怀先烈"},
+    ("POST", "/tribute/proxy-requests"): lambda: {"martyr_id": 1, "requester_name": "李某",
+                                                  "requester_phone": "13812345678", "relation": "侄子"},
 }
 MULTIPART = {"/api/v1/inspections"}
 EVIDENCE_UPLOADS = {"/api/v1/repairs/{repair_id}/evidence"}
+PHOTO_UPLOADS = {"/api/v1/proxy-visits/{visit_id}/photos"}
 FIXED_UPLOADS = {"/api/v1/defects/{defect_id}/fixed"}
 CASE_FILES = {"/api/v1/cases/relocations/{case_id}/evidence": {"purpose": "document"},
               "/api/v1/cases/family-searches/{search_id}/evidence": {"entry_id": "1"}}
@@ -169,6 +190,32 @@ def _cases(api, district: str, *, facility_id: int | None = None, martyr_id: int
     return {"case_id": str(case.json()["id"]), "search_id": str(search.json()["id"])}
 
 
+def _commemoration(api, district: str, facility_id: int, martyr_id: int) -> dict[str, str]:
+    """An event with a slot and a booking, a proxy visit, a trip and a tribute message in ``district``."""
+    organizer = api.user("organizer", district)
+    event = api.post("/api/v1/events", headers=organizer, json={
+        "name": "清明祭扫", "kind": "other", "date": "2030-04-05", "facility_ids": [facility_id]})
+    assert event.status_code == 201, event.text
+    event_id = event.json()["id"]
+    slot = api.post(f"/api/v1/events/{event_id}/slots", headers=organizer, json={
+        "facility_id": facility_id, "date": "2030-04-05", "start": "09:00", "end": "10:00", "capacity": 20})
+    assert slot.status_code == 201, slot.text
+    booking = api.post("/api/v1/bookings", headers=organizer, json={
+        "slot_id": slot.json()[0]["id"], "group_name": "一中", "people": 5})
+    assert booking.status_code == 201, booking.text
+    visit = api.post("/api/v1/proxy-visits", headers=organizer, json={
+        "martyr_id": martyr_id, "requester_name": "李某", "requester_phone": "13812345678", "relation": "侄子"})
+    assert visit.status_code == 201, visit.text
+    trip = api.post("/api/v1/trips", headers=organizer, json={**BODIES[("POST", "/api/v1/trips")](),
+                                                             "division_code": district})
+    assert trip.status_code == 201, trip.text
+    assert api.put(f"/api/v1/tribute/pages/{martyr_id}", headers=organizer, json={"public": True}).status_code == 200
+    message = api.post(f"/tribute/martyrs/{martyr_id}/messages", json={"text": "缅怀先烈"})
+    assert message.status_code == 201, message.text
+    return {"event_id": str(event_id), "booking_id": str(booking.json()["id"]), "visit_id": str(visit.json()["id"]),
+            "trip_id": str(trip.json()["id"]), "message_id": str(message.json()["id"])}
+
+
 @pytest.fixture
 def world(demo_api):
     """Users of every role in the demo district; a facility, martyr, inspection and defect on each side."""
@@ -195,6 +242,8 @@ def world(demo_api):
                "inspection_id": str(theirs["id"]), "defect_id": str(theirs["defects_opened"][0]["id"]),
                "sha256": theirs["photos"][0]["sha256"], "repair_id": str(their_repair),
                **_cases(demo_api, OTHER_DISTRICT, facility_id=fac_id, martyr_id=mar_id)}
+    inside.update(_commemoration(demo_api, DEMO_DISTRICT, 1, demo_api.demo_martyr_id("张德胜")))
+    outside.update(_commemoration(demo_api, OTHER_DISTRICT, fac_id, mar_id))
     return _params(inside, outside), headers
 
 
@@ -215,6 +264,8 @@ def _call(api, method: str, path: str, route_path: str, headers: dict[str, str],
     if method in ("POST", "PATCH", "PUT"):
         if route_path in FIXED_UPLOADS:
             kwargs["files"] = [("photos", ("after.jpg", gps_jpeg(114.72, 31.46), "image/jpeg"))]
+        elif route_path in PHOTO_UPLOADS:
+            kwargs["files"] = [("photos", ("visit.jpg", gps_jpeg(114.72, 31.46), "image/jpeg"))]
         elif route_path in EVIDENCE_UPLOADS:
             kwargs["data"] = {"phase": "before"}
             kwargs["files"] = [("files", ("before.jpg", gps_jpeg(114.72, 31.46), "image/jpeg"))]
