@@ -1,0 +1,1 @@
+"""Qingming and other commemoration events: stops, routes, bookings, proxy visits, trips, online tribute."""
