@@ -67,7 +67,8 @@ _STYLE = f"""
 .route-number.route-start {{ background: {START_COLOUR}; }}
 .leaflet-tooltip.route-label {{ font: 13px/1.4 sans-serif; padding: 1px 5px; }}
 #route-panel {{ position: absolute; top: 0; right: 0; bottom: 0; width: {100 - MAP_WIDTH_PERCENT}%; overflow: auto;
-  box-sizing: border-box; padding: 10px 12px; background: #fff; border-left: 1px solid #ccc; font: 13px/1.5 sans-serif; }}
+  box-sizing: border-box; padding: 10px 12px; background: #fff; border-left: 1px solid #ccc;
+  font: 13px/1.5 sans-serif; }}
 #route-panel h1 {{ font-size: 15px; margin: 0 0 4px; }}
 #route-panel table {{ border-collapse: collapse; }}
 #route-panel td {{ padding: 1px 6px 1px 0; vertical-align: top; }}
