@@ -223,7 +223,8 @@ def plan_route(start: Stop, stops: Sequence[Stop], *, depart: datetime, speed_km
     round_trip
         Whether the bus comes back to ``start`` (the distance back counts).
     time_limit_s
-        How long the solver may search.
+        How long the solver may search; twice that when the slots cannot all
+        be kept (a second search then looks for the least late order).
 
     Returns
     -------
