@@ -136,3 +136,17 @@ def list_trips(*, session: Session, actor: Actor, query: TripQuery, limit: int, 
     rows = session.scalars(select(Trip).where(*conditions).order_by(Trip.depart_on.desc(), Trip.id.desc())
                            .limit(limit).offset(offset)).all()
     return list(rows), total
+
+
+def letter(*, session: Session, trip: Trip) -> bytes:
+    """The trip's letter of introduction as PDF (``commemoration.letters``)."""
+    from commemoration.letters import Letter, MartyrRef, Traveller, letter_pdf
+
+    martyr = session.get(Martyr, trip.martyr_id) if trip.martyr_id else None
+    destination = trip.destination_name + (f"（{trip.destination_place}）" if trip.destination_place else "")
+    return letter_pdf(Letter(
+        number=trip.letter_no, issuer=trip.issuing_bureau, recipient=trip.receiving_bureau, destination=destination,
+        martyr=MartyrRef(name=trip.martyr_name, unit=martyr.unit if martyr else "",
+                         death_date=(martyr.death_date or "") if martyr else "", burial_place=trip.destination_name),
+        people=[Traveller(name=p["name"], relation=p["relation"]) for p in trip.people],
+        travel_from=trip.depart_on, travel_to=trip.return_on, issued_on=trip.issued_on))

@@ -90,8 +90,8 @@ def demo(
             console.print("registry not empty: demo not loaded")
             return
         report = demo_data.load_demo(session)
+        accounts = _demo_accounts(session)  # before the domains' histories, which assign work to them
         extra = demo_data.load_domain_demos(session, Settings())
-        accounts = _demo_accounts(session)
     console.print(f"demo: {report.facilities.created} facilities, {report.martyrs.created} martyrs loaded"
                   f" ({report.facilities.skipped + report.martyrs.skipped} already there)")
     for line in extra:

@@ -3,7 +3,8 @@ message moderation and the year's figures."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
+from html import escape
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -12,10 +13,11 @@ from sqlalchemy import select
 
 from api.auth import Requires
 from api.deps import IdPath, ReadSession
-from api.routers.events import booking_out, event_out, slot_out, trip_out, visit_out
+from api.routers.events import booking_out, event_out, route_out, slot_out, trip_out, visit_out
+from api.routers.pages import _tiles
 from api.templating import render
 from commemoration import events as service
-from commemoration import proxy, readiness, tribute, trips
+from commemoration import itinerary, proxy, readiness, tribute, trips
 from commemoration.calendar import next_qingming
 from commemoration.figures import check_year, figures
 from commemoration.models import ProxyVisit
@@ -35,6 +37,8 @@ from commemoration.vocab import (
     ProxyState,
 )
 from inspections.checklist import LEVEL_LABELS, SEVERITY_LABELS
+from maps.facilities import render_html
+from maps.route import RouteStop, route_map
 from memorials import clock
 from memorials.actors import Actor
 from memorials.errors import ValidationProblem
@@ -178,3 +182,24 @@ def summary_page(request: Request, session: ReadSession, actor: Reader,
     return render(request, "commemoration_summary.html", {
         "f": figures(session=session, actor=actor, division="", year=the_year), "year": the_year, "error": error,
         **LABELS})
+
+
+@router.get("/events/{event_id}/route", response_class=HTMLResponse)
+def route_page(request: Request, event_id: IdPath, session: ReadSession, actor: Reader,
+               day: Annotated[date | None, Query(alias="date")] = None,
+               depart: Annotated[str, Query(max_length=5, pattern=r"^[0-2][0-9]:[0-5][0-9]$")] = "08:00") -> Response:
+    """The day's route as a printable map: numbered stops in visiting order with the timetable (A4 landscape)."""
+    event = service.get_event(session=session, event_id=event_id, actor=actor)
+    route = itinerary.plan(session=session, event=event, day=day, depart=time.fromisoformat(depart))
+    out = route_out(event, route)
+    points = [RouteStop(number=0, name=route.start.name, longitude=route.start.longitude,
+                        latitude=route.start.latitude, time_text=f"{out.depart} 出发")]
+    points += [RouteStop(number=leg.number, name=leg.name, longitude=stop.longitude, latitude=stop.latitude,
+                         time_text=f"{leg.start}–{leg.leave}") for leg, stop in zip(out.legs, route.order)]
+    title = f"{event.name} · {out.date} 参观路线（全程约{out.total_m / 1000:.1f}公里）"
+    fmap = route_map(points, tiles=_tiles(request), round_trip=route.back is not None, title=title)
+    html = render_html(fmap, script_nonce=request.state.csp_nonce)
+    if out.violations:
+        notice = "".join(f"<li>{escape(v)}</li>" for v in out.violations)
+        html = html.replace("<body>", f'<body><ul class="route-warnings" role="alert">{notice}</ul>', 1)
+    return HTMLResponse(html)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from datetime import date
+from datetime import date, time
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -15,10 +17,11 @@ from api.deps import DivisionPrefix, IdPath, Offset, ReadSession, WriteSession, 
 from api.idempotency import IdempotencyDep
 from api.routers.evidence import photo_url
 from commemoration import events as service
-from commemoration import proxy, readiness, tribute, trips
+from commemoration import itinerary, proxy, readiness, tribute, trips
 from commemoration.calendar import martyrs_day, qingming
 from commemoration.figures import check_year, figures
 from commemoration.models import Booking, Event, ProxyVisit, Slot, TributeMessage, Trip
+from commemoration.routing import clock_text
 from commemoration.schemas import (
     BookingIn,
     BookingOut,
@@ -177,9 +180,9 @@ def update_event(event_id: IdPath, data: EventUpdate, session: WriteSession, act
 
 class ReadinessOut(BaseModel):
     event_id: int
-    event_date: date
-    window_from: date
-    deadline: date
+    event_date: dt.date
+    window_from: dt.date
+    deadline: dt.date
     figures: dict[str, int]
     summary: str
     stops: list[dict]
@@ -436,3 +439,85 @@ def add_group(event_id: IdPath, data: GroupIn, session: WriteSession, actor: Run
 
     service.get_event(session=session, event_id=event_id, actor=actor)
     return idem.respond(session=session, actor=actor, produce=produce)
+
+
+# --- the day's route and the letter of introduction ---------------------------------------------------------------
+
+class LegOut(BaseModel):
+    number: int
+    facility_id: int
+    name: str
+    distance_m: float
+    arrive: str
+    start: str
+    leave: str
+    wait_minutes: int
+    window: str | None
+
+
+class RouteOut(BaseModel):
+    event_id: int
+    date: dt.date
+    start: str
+    depart: str
+    total_m: float
+    feasible: bool
+    violations: list[str]
+    legs: list[LegOut]
+    back_m: float | None
+
+
+class RouteIn(BaseModel):
+    date: dt.date | None = None
+    depart: str = "08:00"
+    matrix_m: list[list[float]] | None = None
+    """Road distances in metres from a routing engine: rows and columns are the start, then the stops in the
+    event's order."""
+    round_trip: bool = True
+
+
+def _depart(text: str) -> time:
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise ValidationProblem("depart", "a time of day, HH:MM") from None
+
+
+def route_out(event: Event, route) -> RouteOut:  # type: ignore[no-untyped-def]
+    def hm(moment) -> str:  # type: ignore[no-untyped-def]
+        return clock_text(moment, route.depart)
+
+    return RouteOut(
+        event_id=event.id, date=route.depart.date(), start=route.start.name, depart=hm(route.depart),
+        total_m=round(route.total_m, 1), feasible=route.feasible, violations=route.violations,
+        back_m=round(route.back.distance_m, 1) if route.back else None,
+        legs=[LegOut(number=i, facility_id=leg.stop.key, name=leg.stop.name, distance_m=round(leg.distance_m, 1),
+                     arrive=hm(leg.arrive), start=hm(leg.start), leave=hm(leg.leave), wait_minutes=leg.wait_minutes,
+                     window=(f"{leg.stop.window[0]:%H:%M}–{leg.stop.window[1]:%H:%M}" if leg.stop.window else None))
+              for i, leg in enumerate(route.legs, start=1)])
+
+
+@router.get("/api/v1/events/{event_id}/route", response_model=RouteOut)
+def event_route(event_id: IdPath, session: ReadSession, actor: Reader, day: Annotated[date | None, Query(alias="date")]
+                = None, depart: Annotated[str, Query(max_length=5)] = "08:00") -> RouteOut:
+    """The day's visiting order and timetable (OR-Tools), keeping each stop's booked slot; straight lines."""
+    event = service.get_event(session=session, event_id=event_id, actor=actor)
+    return route_out(event, itinerary.plan(session=session, event=event, day=day, depart=_depart(depart)))
+
+
+@router.post("/api/v1/events/{event_id}/route", response_model=RouteOut)
+def event_route_on_roads(event_id: IdPath, data: RouteIn, session: ReadSession, actor: Reader) -> RouteOut:
+    """The same with road distances (``matrix_m``) from a routing engine that holds the road network."""
+    event = service.get_event(session=session, event_id=event_id, actor=actor)
+    return route_out(event, itinerary.plan(session=session, event=event, day=data.date, depart=_depart(data.depart),
+                                           matrix_m=data.matrix_m, round_trip=data.round_trip))
+
+
+@router.get("/api/v1/trips/{trip_id}/letter.pdf", response_class=Response)
+def trip_letter(trip_id: IdPath, session: ReadSession, actor: Reader) -> Response:
+    """The letter of introduction (介绍信) as PDF, with the people, the martyr, the destination and its number."""
+    trip = trips.get_trip(session=session, trip_id=trip_id, actor=actor)
+    pdf = trips.letter(session=session, trip=trip)
+    filename = quote(f"介绍信_{trip.letter_no}.pdf")
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename*=UTF-8''{filename}"})
