@@ -14,6 +14,7 @@ import secrets
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
@@ -31,6 +32,7 @@ from commemoration.vocab import ACT_LABELS
 from maps.facilities import KIND_COLOURS, point_map, render_html
 from memorials import idempotency
 from memorials.actors import Actor
+from memorials.db import transaction
 from memorials.errors import NotFound, ValidationProblem
 from memorials.models import Martyr
 
@@ -141,13 +143,21 @@ class FlowersOut(BaseModel):
 
 
 @router.post("/tribute/martyrs/{martyr_id}/flowers", response_model=FlowersOut)
-def lay_flower(request: Request, martyr_id: IdPath, session: WriteSession, g: Gate) -> Response:
-    """Lay a flower; answers the new count (a page form is sent back to the martyr's page)."""
+def lay_flower(request: Request, martyr_id: IdPath, session: WriteSession, g: Gate, idem: IdempotencyDep
+               ) -> Response:
+    """Lay a flower; answers the new count (a page form is sent back to the martyr's page).
+
+    With an ``Idempotency-Key``, a retry answers the first count and lays nothing more.
+    """
     _limit(g.flowers, request, "flowers from this address")
-    count = tribute.lay_flower(session=session, martyr_id=martyr_id)
+
+    def produce() -> BaseModel:
+        return FlowersOut(martyr_id=martyr_id, flowers=tribute.lay_flower(session=session, martyr_id=martyr_id))
+
+    answer = idem.respond(session=session, actor=ANONYMOUS, produce=produce, status_code=200)
     if _wants_page(request):
         return RedirectResponse(f"/tribute/martyrs/{martyr_id}?sent=flower#flowers", status_code=303)
-    return Response(FlowersOut(martyr_id=martyr_id, flowers=count).model_dump_json(), media_type="application/json")
+    return answer
 
 
 class MessageAccepted(BaseModel):
@@ -167,11 +177,8 @@ async def leave_message(request: Request, martyr_id: IdPath, g: Gate, idem: Idem
     _limit(g.messages, request, "messages from this address")
     client = _client(g, request)
     keyed = _idem(request, idem, form_key if isinstance(form_key, str) else None)
-    from anyio import to_thread
 
     def run() -> Response:
-        from memorials.db import transaction
-
         with transaction(request.app.state.write_sessions) as session:
             def produce() -> BaseModel:
                 m = tribute.leave_message(session=session, martyr_id=martyr_id, data=data, client=client,
@@ -203,33 +210,31 @@ class ProxyAccepted(BaseModel):
 
 @router.post("/tribute/proxy-requests", status_code=201, response_model=ProxyAccepted)
 async def proxy_request(request: Request, g: Gate, idem: IdempotencyDep) -> Response:
-    """A family asks the bureau to visit a martyr's grave for them (代祭扫): name, phone, relation, the martyr."""
+    """A family asks the bureau to visit a martyr's grave for them (代祭扫): name, phone, relation, the martyr.
+
+    Scripts send JSON and get JSON; the page's form gets a page back (the form again, with what to correct).
+    """
     is_json = request.headers.get("content-type", "").startswith("application/json")
+    form = None if is_json else await request.form()
     try:
         data = await _body(request, ProxyRequestIn)
     except ValidationProblem as exc:
-        if is_json:
+        if form is None:
             raise
-        form = await request.form()
         ident = str(form.get("martyr_id", ""))
-        from api.deps import read_session  # noqa: F401 - the page is rendered with a short read session
-        from memorials.db import transaction
-
         with transaction(request.app.state.read_sessions) as session:
             page = tribute.public_page(session=session, martyr_id=int(ident)) if ident.isdigit() else None
             if page is None:
                 raise
             return render(request, "tribute_proxy.html",
-                          {"m": page.martyr, "v": dict(form), "errors": dict(exc.problems),
-                           "form_key": str(form.get("idempotency_key", ""))}, status_code=422)
-    form_key = None if is_json else (await request.form()).get("idempotency_key")
+                          {"m": page.martyr, "v": {k: v for k, v in form.items() if isinstance(v, str)},
+                           "errors": dict(exc.problems), "form_key": str(form.get("idempotency_key", ""))},
+                          status_code=422)
     _limit(g.requests, request, "proxy-visit requests from this address")
+    form_key = form.get("idempotency_key") if form is not None else None
     keyed = _idem(request, idem, form_key if isinstance(form_key, str) else None)
-    from anyio import to_thread
 
     def run() -> Response:
-        from memorials.db import transaction
-
         with transaction(request.app.state.write_sessions) as session:
             def produce() -> BaseModel:
                 v = proxy.request_public(session=session, data=data)  # type: ignore[arg-type]
@@ -239,7 +244,7 @@ async def proxy_request(request: Request, g: Gate, idem: IdempotencyDep) -> Resp
             return keyed.respond(session=session, actor=ANONYMOUS, produce=produce)
 
     answer = await to_thread.run_sync(run)
-    if not is_json:
+    if form is not None:
         return render(request, "tribute_sent.html", {"martyr_id": data.martyr_id}, status_code=201)  # type: ignore[attr-defined]
     return answer
 

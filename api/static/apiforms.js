@@ -19,7 +19,10 @@
     [/unified social credit code|check character/, "统一社会信用代码有误"], [/is before planned_start/, "计划竣工日期早于计划开工日期"],
     [/no photo proves/, "照片未能证明在设施现场拍摄（需含位置信息且距设施不远）"], [/already resolved/, "该问题已整改"],
     [/never below/, "该检查项目的问题不能低于规定的严重程度"], [/name at least one facility/, "请至少选择一处设施或一个问题"],
-    [/not a year/, "年份超出范围"], [/unknown value|Input should be/, "请从列表中选择"]
+    [/not a year/, "年份超出范围"], [/overlaps another slot/, "与该设施当天已有的时段重叠"],
+    [/must fall within the event/, "日期须在活动期间内"], [/is not a stop of this event/, "该设施不是本活动的祭扫点"],
+    [/end must be after start/, "结束时间须晚于开始时间"], [/mobile number/, "请填写手机号码（11位）或带区号的固定电话"],
+    [/return_on is before depart_on/, "返回日期早于出发日期"], [/required to complete a trip/, "请填写祭扫结果"], [/unknown value|Input should be/, "请从列表中选择"]
   ];
 
   function chinese(detail) {

@@ -99,6 +99,9 @@ def test_tribute_flowers_messages_moderation_and_search(demo_api):
     assert page.status_code == 200 and "张德胜" in page.text
     first = demo_api.post(f"/tribute/martyrs/{martyr_id}/flowers").json()["flowers"]
     assert demo_api.post(f"/tribute/martyrs/{martyr_id}/flowers").json()["flowers"] == first + 1
+    keyed = [demo_api.post(f"/tribute/martyrs/{martyr_id}/flowers", headers={"Idempotency-Key": "f-1"}).json()
+             for _ in range(2)]
+    assert keyed[0] == keyed[1] and keyed[0]["flowers"] == first + 2  # a retried flower is laid once
 
     text = "<script>alert(1)</script>先烈千古"
     resp = demo_api.post(f"/tribute/martyrs/{martyr_id}/messages", json={"text": text, "author": "学生"})
