@@ -6,15 +6,18 @@ the case page with what is missing, the case unchanged.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from api.auth import Requires
 from api.deps import DivisionPrefix, IdPath, IdQuery, ReadSession, WriteSession
+from api.forms import chinese_reason, pydantic_errors
 from api.routers.cases import _accept, _out, _thresholds, _uploads
 from api.routers.evidence import attachment_url
 from api.templating import render
@@ -44,10 +47,26 @@ LABELS = {"RELOCATION_STATES": RELOCATION_STATES, "SEARCH_STATES": SEARCH_STATES
 PAGE_SIZE = 50
 
 
-def _message(exc: DomainError) -> str:
+FIELD_LABELS = {"martyr_id": "烈士", "decision": "亲属意愿", "decided_by": "决定人", "relation": "与烈士关系",
+                "date": "日期", "note": "说明", "purpose": "材料类别", "files": "文件", "to": "操作",
+                "destination_facility_id": "迁入设施", "receiving_division_code": "接收地区", "method": "核实方式",
+                "lab": "检测机构", "entry_id": "记录", "authority": "批准机关", "document_no": "文号",
+                "kind": "类别", "content": "内容", "source": "来源", "result": "结果", "people": "在场人员"}
+
+
+def _label(field: str) -> str:
+    head = field.split(".")[0].split("[")[0]
+    return FIELD_LABELS.get(head, "填写内容")
+
+
+def _message(exc: Exception) -> str:
+    """A refusal in Chinese, naming the field as the form does."""
+    if isinstance(exc, ValidationError):
+        return "；".join(f"{_label(field)}：{reason}" for field, reason in pydantic_errors(exc).items())
     if isinstance(exc, ValidationProblem):
-        return "；".join(f"{field}：{reason}" for field, reason in exc.problems)
-    return str(exc)
+        return "；".join(f"{_label(field)}：{chinese_reason(reason)}" for field, reason in exc.problems)
+    text = str(exc)
+    return text if re.search(r"[\u4e00-\u9fff]", text) else chinese_reason(text)
 
 
 @router.get("/cases/relocations", response_class=HTMLResponse)
@@ -102,7 +121,7 @@ def consent_form(
                                        thresholds=_thresholds(request), actor=actor)
     except (DomainError, ValueError) as exc:
         session.rollback()
-        return _back(path, _message(exc) if isinstance(exc, DomainError) else f"填写有误：{exc}")
+        return _back(path, _message(exc))
     return _back(path)
 
 
@@ -141,7 +160,7 @@ def transition_form(
         return _back(path, _message(exc))
     except ValueError as exc:
         session.rollback()
-        return _back(path, f"填写有误：{exc}")
+        return _back(path, _message(exc))
     return _back(path)
 
 
@@ -178,7 +197,7 @@ def entry_form(
         family.add_entry(session=session, search=search, data=data, actor=actor)
     except (DomainError, ValueError) as exc:
         session.rollback()
-        return _back(path, _message(exc) if isinstance(exc, DomainError) else f"填写有误：{exc}")
+        return _back(path, _message(exc))
     return _back(path)
 
 
@@ -198,7 +217,7 @@ def search_transition_form(
         family.transition(session=session, search=search, data=data, actor=actor)
     except (DomainError, ValueError) as exc:
         session.rollback()
-        return _back(path, _message(exc) if isinstance(exc, DomainError) else f"填写有误：{exc}")
+        return _back(path, _message(exc))
     return _back(path)
 
 
