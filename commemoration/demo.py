@@ -127,21 +127,29 @@ def history(session: Session, settings: Settings) -> str:
     if waiting is not None:  # the demo's loader ran before any account existed
         proxy.take_step(session=session, actor=SYSTEM, visit=waiting, today=today,
                         data=ProxyTransitionIn(to=ProxyState.assigned, assignee_id=organiser.id))
-    visit = proxy.request_office(session=session, actor=SYSTEM, data=ProxyRequestIn(
-        martyr_id=martyr.id, requester_name="张卫东（虚构）", requester_phone=DEMO_PHONE, relation="曾孙",
-        message="人在新疆工作，请代为祭扫曾祖父。"))
-    proxy.take_step(session=session, actor=SYSTEM, visit=visit, today=today,
-                    data=ProxyTransitionIn(to=ProxyState.assigned, assignee_id=organiser.id))
-    facility = visit.facility
-    taken = datetime.combine(today - timedelta(days=1), time(9, 30), tzinfo=clock.zone())
-    data = demo_photo(facility.longitude + 0.0002, facility.latitude + 0.0001, taken, after=True, seed=visit.id)
-    accepted = accept([Upload.of("proxy-visit.jpg", data)], store=store_for(settings), limits=Limits.of(settings))
-    proxy.add_photos(session=session, actor=SYSTEM, visit=visit, files=accepted, device=None,
-                     thresholds=Thresholds(settings.photo_verify_radius_m, settings.position_gap_flag_m))
-    proxy.take_step(session=session, actor=SYSTEM, visit=visit, today=today, data=ProxyTransitionIn(
-        to=ProxyState.visited, date=today - timedelta(days=1), acts=["clean_stone", "lay_flowers", "photograph",
-                                                                    "call_family"], call_note="已电话告知张卫东"))
-    outcome = proxy.take_step(session=session, actor=SYSTEM, visit=visit, today=today,
-                              data=ProxyTransitionIn(to=ProxyState.notified, link_days=90))
-    return f"proxy visit {visit.id}: family link /tribute/visits/{outcome.link_token}"
-
+    thresholds = Thresholds(settings.photo_verify_radius_m, settings.position_gap_flag_m)
+    store, limits = store_for(settings), Limits.of(settings)
+    done = []
+    for requester, relation, tell in (("张卫东（虚构）", "曾孙", True), ("张红梅（虚构）", "曾孙女", False)):
+        visit = proxy.request_office(session=session, actor=SYSTEM, data=ProxyRequestIn(
+            martyr_id=martyr.id, requester_name=requester, requester_phone=DEMO_PHONE, relation=relation,
+            message="人在外地工作，请代为祭扫曾祖父。"))
+        proxy.take_step(session=session, actor=SYSTEM, visit=visit, today=today,
+                        data=ProxyTransitionIn(to=ProxyState.assigned, assignee_id=organiser.id))
+        facility = visit.facility
+        taken = datetime.combine(today - timedelta(days=1), time(9, 30 + len(done)), tzinfo=clock.zone())
+        data = demo_photo(facility.longitude + 0.0002, facility.latitude + 0.0001, taken, after=True,
+                          seed=visit.id)
+        accepted = accept([Upload.of("proxy-visit.jpg", data)], store=store, limits=limits)
+        proxy.add_photos(session=session, actor=SYSTEM, visit=visit, files=accepted, device=None,
+                         thresholds=thresholds)
+        proxy.take_step(session=session, actor=SYSTEM, visit=visit, today=today, data=ProxyTransitionIn(
+            to=ProxyState.visited, date=today - timedelta(days=1),
+            acts=["clean_stone", "lay_flowers", "photograph", "call_family"], call_note=f"已电话告知{requester}"))
+        if tell:
+            outcome = proxy.take_step(session=session, actor=SYSTEM, visit=visit, today=today,
+                                      data=ProxyTransitionIn(to=ProxyState.notified, link_days=90))
+            done.append(f"proxy visit {visit.id}: family link /tribute/visits/{outcome.link_token}")
+        else:
+            done.append(f"proxy visit {visit.id}: visited, family not told yet")
+    return "; ".join(done)
