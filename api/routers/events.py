@@ -55,7 +55,7 @@ from memorials.errors import ValidationProblem
 from memorials.idempotency import Replay
 from memorials.permissions import Permission, allowed
 from memorials.relatives import mask_phone
-from memorials.schemas import Page
+from memorials.schemas import Input, Page
 
 router = APIRouter(tags=["commemoration"])
 
@@ -220,7 +220,7 @@ def list_slots(event_id: IdPath, session: ReadSession, actor: Reader,
                                                      day=day)]
 
 
-class SlotsIn(BaseModel):
+class SlotsIn(Input):
     slots: list[SlotIn]
 
 
@@ -419,7 +419,7 @@ def moderate_message(message_id: IdPath, data: ModerationIn, session: WriteSessi
     return message_out(tribute.moderate(session=session, actor=actor, message_id=message_id, status=data.status))
 
 
-class PublishIn(BaseModel):
+class PublishIn(Input):
     public: bool
 
 
@@ -467,7 +467,7 @@ class RouteOut(BaseModel):
     back_m: float | None
 
 
-class RouteIn(BaseModel):
+class RouteIn(Input):
     date: dt.date | None = None
     depart: str = "08:00"
     matrix_m: list[list[float]] | None = None
