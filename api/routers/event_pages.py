@@ -3,6 +3,7 @@ message moderation and the year's figures."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from html import escape
 from typing import Annotated
@@ -176,7 +177,7 @@ def summary_page(request: Request, session: ReadSession, actor: Reader,
     the_year, error = today.year, None
     if year:
         try:
-            the_year = check_year(int(year) if year.isdigit() else -1, today=today)
+            the_year = check_year(int(year) if re.fullmatch(r"[0-9]{1,4}", year) else -1, today=today)
         except ValidationProblem:
             error = f"年份 {year} 超出范围，已显示 {today.year} 年"
     return render(request, "commemoration_summary.html", {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timezone
 from typing import Annotated, Literal
@@ -223,7 +224,7 @@ async def proxy_request(request: Request, g: Gate, idem: IdempotencyDep) -> Resp
             raise
         ident = str(form.get("martyr_id", ""))
         with transaction(request.app.state.read_sessions) as session:
-            page = tribute.public_page(session=session, martyr_id=int(ident)) if ident.isdigit() else None
+            page = tribute.public_page(session=session, martyr_id=int(ident)) if re.fullmatch(r"[0-9]{1,9}", ident) else None
             if page is None:
                 raise
             return render(request, "tribute_proxy.html",
