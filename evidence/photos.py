@@ -16,11 +16,12 @@ every file before it stores any.
 
 Detail matters: a screen image must keep a headstone's inscription legible.
 Measured against a full decode with a Lanczos resize (``docs/benchmarks.md``),
-decoding at no less than twice the screen size (libjpeg's DCT scaling; a full
-decode for a 12 MP photo) and finishing with libvips' lanczos3 keeps all of
-the reference's sharpness (Laplacian variance) and is faster than libvips'
-own thumbnailing; decoding at just the screen size would keep about 85%,
-the former bicubic finish kept 61%.
+a JPEG decoded by libjpeg-turbo to the smallest of its M/8 scales at least
+1.25 times the screen size (5/8 for a 12 MP photo) and finished with
+libvips' lanczos3 keeps all of the reference's sharpness (Laplacian
+variance); Pillow's coarser 1/2^k scales give the choice between a full
+decode (slower than libvips' own thumbnailing) and a half-scale one that
+keeps about 85%; the former bicubic finish kept 61%.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from datetime import datetime, tzinfo
 from PIL import Image, ImageFile, JpegImagePlugin, PngImagePlugin
 
 from evidence.exif import read_exif
-from evidence.resample import encode_jpeg, fit, pool, rgb, shrink
+from evidence.resample import decode_jpeg_scaled, encode_jpeg, fit, pool, rgb, shrink
 from evidence.store import Store, original_key, screen_key, thumb_key
 from memorials import clock
 
@@ -87,15 +88,18 @@ class PhotoFacts:
 class DisplaySizes:
     """Long sides of the derived images (smaller photos are not enlarged), and how the screen image is made.
 
-    ``draft_gap``: libjpeg decodes straight to the smallest scale (1/1, 1/2,
-    1/4, 1/8) still at least ``draft_gap`` times the screen size; Lanczos
-    does the rest. 2 keeps the reference's detail; 1 is a little faster and
+    ``draft_gap``: a JPEG is decoded straight to the smallest DCT scale still
+    at least ``draft_gap`` times the screen size; Lanczos does the rest.
+    ``turbo``: with libjpeg-turbo's M/8 scales (``evidence.resample.decode_jpeg_scaled``),
+    a gap of 1.25 decodes a 12 MP photo at 5/8 and keeps all of the reference's
+    detail; without (Pillow: 1/2^k scales only) 2 is needed for that, and 1
     keeps about 85% of it (see the module docstring).
     """
 
     screen_px: int = 1600
     thumb_px: int = 320
-    draft_gap: float = 2.0
+    draft_gap: float = 1.25
+    turbo: bool = True
 
 
 @dataclass(frozen=True)
@@ -247,7 +251,7 @@ def check(
     digest = photo.facts.sha256
     files = {original_key(digest): data}
     if not (store.freshen(screen_key(digest)) and store.freshen(thumb_key(digest))):
-        screen, thumb = _display_sizes(photo, sizes)
+        screen, thumb = _display_sizes(photo, sizes, data)
         files[screen_key(digest)] = screen
         files[thumb_key(digest)] = thumb
     return CheckedPhoto(photo.facts, files)
@@ -381,15 +385,22 @@ def _load(image: Image.Image) -> None:
         raise PhotoRejected(CORRUPT) from error
 
 
-def _display_sizes(photo: _Photo, sizes: DisplaySizes) -> tuple[bytes, bytes]:
+def _display_sizes(photo: _Photo, sizes: DisplaySizes, data: bytes) -> tuple[bytes, bytes]:
     """The screen and thumbnail JPEGs (no metadata but the colour profile), from one decode."""
     image = photo.image
     size = fit(image.size, sizes.screen_px)
-    if image.format == "JPEG":
-        image.draft("RGB", (round(size[0] * sizes.draft_gap), round(size[1] * sizes.draft_gap)))
-    _load(image)  # the decode that proves the file whole
     icc = image.info.get("icc_profile") or None  # colours of Display P3 phone photos
-    screen = shrink(rgb(image), size, gap=sizes.draft_gap)
+    if image.format == "JPEG" and image.mode in ("RGB", "L") and sizes.turbo:
+        try:  # the decode that proves the file whole
+            pixels = decode_jpeg_scaled(data, size, gap=sizes.draft_gap, mode=image.mode)
+        except ValueError as error:
+            raise PhotoRejected(CORRUPT) from error
+    else:  # CMYK JPEG, PNG, HEIF: Pillow decodes (1/2^k DCT scales for JPEG)
+        if image.format == "JPEG":
+            image.draft("RGB", (round(size[0] * sizes.draft_gap), round(size[1] * sizes.draft_gap)))
+        _load(image)  # the decode that proves the file whole
+        pixels = image
+    screen = shrink(rgb(pixels), size, gap=sizes.draft_gap)
     if photo.orientation in _TRANSPOSE:
         screen = screen.transpose(_TRANSPOSE[photo.orientation])
     screen.info = {}  # resizing copied the source's EXIF and XMP (which may hold GPS too)

@@ -31,16 +31,25 @@ def store(tmp_path) -> DiskStore:
 
 @pytest.fixture
 def decodes(monkeypatch) -> list[str]:
-    """The format of every image whose pixels are decoded (``ImageFile.load`` with tiles still pending)."""
+    """The format of every image whose pixels are decoded: by Pillow (``ImageFile.load`` with tiles still
+    pending) or by libjpeg-turbo (``simplejpeg.decode_jpeg``)."""
+    import simplejpeg
+
     seen: list[str] = []
     real = ImageFile.ImageFile.load
+    real_turbo = simplejpeg.decode_jpeg
 
     def counting(self):  # type: ignore[no-untyped-def]
         if self.tile:
             seen.append(self.format)
         return real(self)
 
+    def counting_turbo(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append("JPEG")
+        return real_turbo(*args, **kwargs)
+
     monkeypatch.setattr(ImageFile.ImageFile, "load", counting)
+    monkeypatch.setattr(simplejpeg, "decode_jpeg", counting_turbo)
     return seen
 
 
