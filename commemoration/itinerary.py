@@ -35,7 +35,7 @@ def _windows(session: Session, event: Event, day: date) -> dict[int, tuple[time,
 
 def plan(*, session: Session, event: Event, day: date | None = None, depart: time = time(8, 0),
          matrix_m: Sequence[Sequence[float]] | None = None, round_trip: bool = True,
-         time_limit_s: float = 1.0) -> Route:
+         time_limit_s: float | None = None) -> Route:
     day = day or event.date
     if not event.date <= day <= event.end_date:
         raise ValidationProblem("date", f"must fall within the event ({event.date} to {event.end_date})")
@@ -53,5 +53,7 @@ def plan(*, session: Session, event: Event, day: date | None = None, depart: tim
         first = stops[0]
         start = Stop(key=0, name=first.name, longitude=first.longitude, latitude=first.latitude)
     leave = datetime.combine(day, depart, tzinfo=clock.zone())
+    if time_limit_s is None:  # the solver searches until the limit: a day's few stops need little
+        time_limit_s = min(2.0, 0.1 + 0.05 * len(stops))
     return plan_route(start, stops, depart=leave, matrix_m=matrix_m, round_trip=round_trip,
                       time_limit_s=time_limit_s)

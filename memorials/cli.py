@@ -73,7 +73,7 @@ def init() -> None:
     engine = create_db_engine(settings.resolved_database_url())
     added = prepare_database(engine)
     console.print(f"database: {backend_name(engine)} at revision {current_revision(engine)}"
-                  + (f"; {added} divisions loaded" if added else ""))
+                  + (f"; {added} divisions loaded" if added else ""), soft_wrap=True)  # one line for scripts
     engine.dispose()
 
 
