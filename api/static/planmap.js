@@ -157,6 +157,9 @@
     }
 
     function drawFacilities(layerKey, group, json) {
+        // A popup's pan may move the map to a new box: keep that facility's popup open across the redraw.
+        var openId = null, reopen = null;
+        group.eachLayer(function (l) { if (l.feature && l.isPopupOpen()) openId = l.feature.properties.id; });
         group.clearLayers();
         var map = state.map;
         json.features.forEach(function (f) {
@@ -174,7 +177,9 @@
             marker.bindPopup(function () { return popup(p); }, {maxWidth: 320});
             marker.bindTooltip(function () { return el('span', p.name); });
             group.addLayer(marker);
+            if (p.id === openId) reopen = marker;
         });
+        if (reopen) { reopen.getPopup().options.autoPan = false; reopen.openPopup(); }
     }
 
     // Heat map of scattered graves: our own canvas layer (no plugin) ---------------------------------
