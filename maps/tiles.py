@@ -36,9 +36,9 @@ _TIANDITU = (
 TILES: dict[str, TileSource] = {
     "osm": TileSource(
         key="osm",
-        label="OpenStreetMap",
+        label="开放街图",
         url="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        attribution='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        attribution='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> 贡献者',
         subdomains="abc",
         max_zoom=19,
     ),

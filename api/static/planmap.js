@@ -381,10 +381,12 @@
             state.crs = b.crs || 'wgs84';
             document.documentElement.dataset.mapCrs = state.crs;
             if (!b.url) {
-                say('未显示底图：设施和行政区划边界按坐标显示在空白背景上（可在系统设置中配置天地图等底图）。');
+                say((cfg.baseMaps.length === 1 ? '未配置底图' : '未显示底图') +
+                    '：设施和行政区划边界按坐标显示在空白背景上（可在系统设置中配置天地图等底图）。');
                 return;
             }
             say('');
+            if (map.attributionControl && !map.attributionControl._map) map.attributionControl.addTo(map);
             var loaded = 0, failed = false;
             function fail() {
                 if (loaded || failed) return;
@@ -392,6 +394,8 @@
                 var name = /[A-Za-z]/.test(b.label) ? '' : '（' + b.label + '）';
                 say('底图' + name + '无法加载：本机可能无法访问互联网或底图服务器。设施和行政区划边界仍按坐标显示，位置准确。');
                 document.documentElement.dataset.baseMap = 'failed';
+                // Nothing of the base map is shown: its attribution would only mislead.
+                if (map.attributionControl) map.attributionControl.remove();
                 if (!map.hasLayer(state.layers.boundaries)) map.addLayer(state.layers.boundaries);
             }
             layer.tiles.on('tileload', function () { loaded += 1; say(''); document.documentElement.dataset.baseMap = 'loaded'; });
@@ -428,6 +432,8 @@
         });
         var control = L.control.layers(bases.layers, named, {collapsed: false, position: 'topright'}).addTo(map);
         control.getContainer().id = 'layer-control';
+        var toggle = control.getContainer().querySelector('.leaflet-control-layers-toggle');
+        if (toggle) { toggle.title = '图层'; toggle.setAttribute('aria-label', '图层'); }
         var key = legend().addTo(map);
         state.legend = key;
 
