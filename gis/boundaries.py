@@ -105,13 +105,17 @@ def outline(code: str, tolerance_deg: float) -> dict | None:
     polygon for the code. Raises :class:`BoundariesUnavailable` without the package.
     """
     import shapely
-    from shapely.geometry import mapping, shape
+    from shapely.geometry import mapping
 
     path = _path(code.ljust(6, "0") if len(code) < 6 else code)
     if not path.exists():
         return None
-    raw = shape(json.loads(path.read_text("utf-8")))
-    geometry = gcj02_geometry_to_wgs84(raw.simplify(tolerance_deg, preserve_topology=True))
+    raw = shapely.from_geojson(path.read_text("utf-8"))
+    # Islands smaller than a few pixels would stay as triangles: leave them out at this scale.
+    parts = [part for part in shapely.get_parts(raw) if part.area >= (3 * tolerance_deg) ** 2] or [raw]
+    simple = shapely.simplify(shapely.multipolygons(parts) if len(parts) > 1 else parts[0], tolerance_deg,
+                              preserve_topology=False)
+    geometry = gcj02_geometry_to_wgs84(simple)
     geometry = shapely.set_precision(geometry, 1e-5)
     if geometry.is_empty:
         return None
