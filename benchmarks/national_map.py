@@ -108,6 +108,7 @@ def _pages(url: str, cap: int) -> tuple[dict[str, str], dict[str, float]]:
     seconds["naive"] = time.perf_counter() - start
     start = time.perf_counter()
     fast = folium.Map(location=[35, 105], zoom_start=5, tiles=None)
+    fast.options["maxZoom"] = 18  # clustering needs it; folium sets it only with tiles
     # Its default callback draws awesome-markers icons, a plugin this app does not serve: plain markers instead.
     FastMarkerCluster([[lat, lon] for lat, lon, _ in rows],
                       callback="function (row) { return L.marker(new L.LatLng(row[0], row[1])); }").add_to(fast)
