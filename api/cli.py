@@ -11,9 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from api.mapdata import facility_markers
+from api.mapdata import configured_tiles, facility_markers
 from maps.facilities import facility_map, render_html
-from maps.tiles import tile_source
 from memorials import domains
 from memorials.actors import SYSTEM
 from memorials.cli import app, console, fail, open_session
@@ -27,12 +26,12 @@ from memorials.settings import Settings
 def map_(
     path: Annotated[Path, typer.Argument(dir_okay=False, help="output HTML file")],
     division: Annotated[Optional[str], typer.Option(help="division code (prefix)")] = None,
-    tiles: Annotated[Optional[str], typer.Option(help="osm, tianditu, gaode or none (default MEMORIALS_TILES)")] = None,
+    tiles: Annotated[Optional[str], typer.Option(help="osm, tianditu, gaode, custom or none (default MEMORIALS_TILES)")] = None,
 ) -> None:
     """Write a standalone HTML map (every script inlined: opens offline)."""
     settings = Settings()
     try:
-        source = tile_source(tiles or settings.tiles, tianditu_key=settings.tianditu_key)
+        source = configured_tiles(settings, tiles)
         query = FacilityQuery(division=division_prefix(division) if division else None)
         with open_session(write=False) as session:
             markers = facility_markers(session=session, actor=SYSTEM, query=query, embed_names_up_to=None)

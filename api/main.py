@@ -9,10 +9,12 @@ from pathlib import Path
 from anyio import to_thread
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from api.deps import storable_parameters
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
+from api.mapdata import configured_base_maps
 from api.routers import (
     analysis,
     analysis_pages,
@@ -20,6 +22,7 @@ from api.routers import (
     facilities,
     imports,
     list_exports,
+    map_pages,
     martyrs,
     ogc,
     pages,
@@ -30,21 +33,24 @@ from api.security import SecurityHeaders, tile_origins
 from api.signin import install as install_sign_in
 from api.static import vendor_mounts
 from evidence.store import store_for
-from maps.tiles import tile_source
 from memorials import clock, domains
 from memorials.bootstrap import prepare_database
 from memorials.db import create_db_engine, session_factory
 from memorials.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
+UNCOMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/vnd.google-earth.kmz", "application/geopackage+sqlite3")
+"""Already compressed (photos, zip-based office files, KMZ): sent as they are."""
 
 
 def _tile_urls(settings: Settings) -> list[str]:
     try:
-        source = tile_source(settings.tiles, tianditu_key=settings.tianditu_key)
+        sources = configured_base_maps(settings)
     except ValueError:
         return []
-    return [url for url in (source.url, *source.overlays) if url]
+    return [url for source in sources for url in (source.url, *source.overlays) if url]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.evidence_store = store_for(settings)
     install_sign_in(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6, exclude_content_types=UNCOMPRESSED)
     app.add_middleware(SecurityHeaders, image_sources=tile_origins(_tile_urls(settings)))
 
     install_error_handlers(app)
@@ -90,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(list_exports.router)
     app.include_router(registry_forms.router)  # before pages: /facilities/new is not /facilities/{id}
     app.include_router(pages.router)
+    app.include_router(map_pages.router)
     for package in domains.discover():
         for path in package.routers:
             app.include_router(domains.load_object(path))

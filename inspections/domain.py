@@ -5,6 +5,7 @@ from __future__ import annotations
 from inspections.cli import register
 from inspections.defects import photo_owners as defect_photo_owners
 from inspections.models import DEFECT_OWNER_TYPE, OWNER_TYPE
+from inspections.synthetic import add_synthetic
 from inspections.visibility import photo_owners, resolve
 from memorials.domains import DomainPackage
 
@@ -15,5 +16,6 @@ DOMAIN = DomainPackage(
     cli=register,
     audit_resolver=resolve,
     routers=("api.routers.inspections:router", "api.routers.inspection_pages:router"),
+    synthetic=add_synthetic,
     attachment_owners={OWNER_TYPE: photo_owners, DEFECT_OWNER_TYPE: defect_photo_owners},
 )

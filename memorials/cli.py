@@ -83,8 +83,15 @@ DEMO_PASSWORD_NOTE = "demo accounts (shown once; change them with `memorials use
 @app.command()
 def demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="only when the registry has no facility yet")] = False,
+    synthetic: Annotated[Optional[int], typer.Option(
+        "--synthetic", min=1, max=2_000_000,
+        help="instead: N synthetic facilities over the real counties, with patrols and defects (benchmarks)")] = None,
+    seed: Annotated[int, typer.Option(help="random seed of --synthetic: the same seed gives the same registry")] = 1,
 ) -> None:
     """Load the demo district (红安县: real divisions, fictional facilities and martyrs) and its accounts."""
+    if synthetic is not None:
+        _synthetic(synthetic, seed)
+        return
     with open_session() as session:
         if if_empty and not demo_data.is_empty(session):
             console.print("registry not empty: demo not loaded")
@@ -102,6 +109,24 @@ def demo(
         for name, role, password in accounts:
             table.add_row(name, role, password)
         console.print(table)
+
+
+def _synthetic(count: int, seed: int) -> None:
+    from memorials.demo.synthetic import load_synthetic
+
+    try:
+        with open_session() as session, Progress(
+            TextColumn("[bold]synthetic facilities"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=err, transient=True,
+        ) as bar:
+            task = bar.add_task("synthetic", total=count)
+            lines = load_synthetic(session, count=count, seed=seed,
+                                   progress=lambda n: bar.advance(task, n))
+    except DomainError as exc:
+        fail(str(exc))
+        return
+    for line in lines:
+        console.print(f"demo: {line}")
 
 
 def _demo_accounts(session: Session) -> list[tuple[str, str, str]]:

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import ColumnElement, DateTime, MetaData, create_engine, event, func, literal
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -116,6 +116,16 @@ def backend_name(engine_or_session: Engine | Session) -> str:
     """``"sqlite"`` or ``"postgresql"``."""
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name
+
+
+def older_than_days(
+    session: Session, instant: ColumnElement[datetime], cutoff: datetime, days: ColumnElement[int]
+) -> ColumnElement[bool]:
+    """``instant`` lies more than ``days`` (a column) days before ``cutoff``, on either backend."""
+    if backend_name(session) == "postgresql":
+        return instant < literal(cutoff, UTCDateTime()) - func.make_interval(0, 0, 0, days)
+    stored = cutoff.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return func.julianday(instant) < func.julianday(stored) - days
 
 
 def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:

@@ -268,3 +268,20 @@ def find_by_name(*, session: Session, text: str, limit: int = 10) -> list[Divisi
 
 def top_level(*, session: Session) -> list[Division]:
     return list(session.scalars(select(Division).where(Division.parent_code.is_(None)).order_by(Division.code)))
+
+
+def set_boundaries(*, session: Session, boundaries: dict[str, dict]) -> int:
+    """Store boundary polygons (GeoJSON geometries, WGS84) of known divisions, e.g. a bureau's townships.
+
+    Raises ``ValidationProblem`` naming an unknown code; answers how many were stored.
+    """
+    rows = {d.code: d for d in session.scalars(select(Division).where(Division.code.in_(list(boundaries))))}
+    unknown = sorted(set(boundaries) - set(rows))
+    if unknown:
+        raise ValidationProblem("code", f"no such division: {', '.join(unknown[:10])}")
+    for code, geometry in boundaries.items():
+        if geometry.get("type") not in ("Polygon", "MultiPolygon"):
+            raise ValidationProblem("geometry", f"{code}: a boundary must be a Polygon or MultiPolygon")
+        rows[code].boundary = geometry
+    session.flush()
+    return len(rows)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
+from random import Random
 from typing import Any
 
 from sqlalchemy import Select
@@ -65,6 +66,9 @@ class DomainPackage:
     demo_history: DemoLoader | None = None
     """Loads a long fictional history with its files (a year of repairs and their photos), only from
     ``memorials demo``; idempotent; kept out of the tests' demo databases so their figures stay small."""
+    synthetic: Callable[[Session, list[int], Random], str] | None = None
+    """Adds synthetic records for these synthetic facilities, reproducibly from the random generator
+    (``memorials demo --synthetic``: benchmarks at national scale); answers one line for the console."""
     migrations: str | None = None
     """Package (``"repairs.migrations"``) holding the domain's own Alembic branch.
 

@@ -198,6 +198,11 @@ def _filtered(stmt: Select, query: FacilityQuery, session: Session, actor: Actor
     return stmt
 
 
+def filter_facilities(stmt: Select, *, query: FacilityQuery, session: Session, actor: Actor) -> Select:
+    """``stmt`` limited to the facilities matching ``query`` inside the actor's jurisdiction."""
+    return _filtered(stmt, query, session, actor)
+
+
 def list_facilities(
     *, session: Session, query: FacilityQuery, actor: Actor, limit: int = 50, offset: int = 0
 ) -> tuple[list[tuple[Facility, float | None]], int]:

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-TileProvider = Literal["osm", "tianditu", "gaode", "none"]
+TileProvider = Literal["osm", "tianditu", "gaode", "custom", "none"]
 
 
 class Settings(BaseSettings):
@@ -24,6 +24,14 @@ class Settings(BaseSettings):
 
     tiles: TileProvider = "osm"
     tianditu_key: str = ""
+    tiles_url: str = ""
+    """With ``tiles=custom``: the intranet tile server's URL template (``{z}``, ``{x}``, ``{y}``, optional ``{s}``)."""
+    tiles_attribution: str = ""
+    """With ``tiles=custom``: the attribution shown on the map (e.g. 审图号 and the map's owner)."""
+    tiles_crs: Literal["wgs84", "gcj02"] = "wgs84"
+    """With ``tiles=custom``: gcj02 when the server draws in GCJ-02 (points and shapes are shifted)."""
+    base_maps: list[TileProvider] = []
+    """Further base maps the planner's map offers beside ``tiles`` (JSON list); each widens the image CSP."""
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -15,6 +15,8 @@ from typing import Protocol
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
+    cast,
     column,
     func,
     literal,
@@ -46,6 +48,10 @@ class SpatialIndex(Protocol):
 
     def knn_prefilter(self, lon: float, lat: float, radius_m: float) -> ColumnElement[bool] | None:
         """A clause limiting nearest-K candidates to a radius, or None if the index orders directly."""
+        ...
+
+    def grid_cell(self, value: ColumnElement[float], origin: float, size: float) -> ColumnElement[int]:
+        """The whole number of ``size`` steps from ``origin`` to ``value`` (floor): a grid cell to GROUP BY."""
         ...
 
 
@@ -81,6 +87,10 @@ class SqliteRtreeIndex:
     def knn_prefilter(self, lon: float, lat: float, radius_m: float) -> ColumnElement[bool] | None:
         return self.within_m(lon, lat, radius_m)
 
+    def grid_cell(self, value: ColumnElement[float], origin: float, size: float) -> ColumnElement[int]:
+        # Values never lie below the origin (-180, -90), so truncation is the floor.
+        return cast((value - origin) / size, Integer)
+
 
 class PostgisIndex:
     _geom = literal_column("facilities.geom")
@@ -107,6 +117,10 @@ class PostgisIndex:
 
     def knn_prefilter(self, lon: float, lat: float, radius_m: float) -> ColumnElement[bool] | None:
         return None
+
+    def grid_cell(self, value: ColumnElement[float], origin: float, size: float) -> ColumnElement[int]:
+        # PostgreSQL rounds when casting to integer: floor first.
+        return cast(func.floor((value - origin) / size), Integer)
 
 
 def spatial_index(session: Session) -> SpatialIndex:

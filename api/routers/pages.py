@@ -1,4 +1,4 @@
-"""The Chinese pages: sign-in, home, facilities, martyrs, maps."""
+"""The Chinese pages: sign-in, home, facilities, martyrs, audit (maps: ``map_pages``)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ import secrets
 from typing import Annotated
 from urllib.parse import urlencode
 
-from branca.element import Element
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api import mapdata
 from api.auth import SESSION_COOKIE, Public, RegistryReader, Requires
 from api.deps import IdPath, ReadSession, WriteSession
-from api.mapdata import facility_markers
 from api.routers.facilities import FacilityFilter
 from api.signin import sign_in
 from api.templating import render
@@ -23,8 +20,7 @@ from inspections import service as inspection_service
 from inspections.checklist import CATEGORY_LABELS, GRADE_LABELS, LEVEL_LABELS
 from inspections.defects import DefectQuery
 from inspections.service import InspectionQuery
-from maps.facilities import KIND_COLOURS, buried_text, facility_map, point_map, render_html
-from maps.tiles import TileSource, tile_source
+from maps.facilities import KIND_COLOURS
 from memorials import audit as audit_service
 from memorials import clock
 from memorials import facilities as facility_service
@@ -188,48 +184,6 @@ def relatives_page(
     martyr = martyr_service.get_martyr(session=session, martyr_id=martyr_id, actor=actor)
     relatives = list_relatives(session=session, martyr=martyr, actor=actor)
     return render(request, "relatives.html", {"m": martyr, "relatives": relatives, "v": {}, "errors": {}})
-
-
-@router.get("/map", response_class=HTMLResponse)
-def map_page(request: Request, actor: RegistryReader) -> Response:
-    params = {k: v for k, v in request.query_params.items() if v}
-    return render(request, "map.html", {"frame_url": "/map/frame" + (f"?{urlencode(params)}" if params else ""),
-                                        "params": params})
-
-
-def _tiles(request: Request) -> TileSource:
-    settings = request.app.state.settings
-    return tile_source(settings.tiles, tianditu_key=settings.tianditu_key)
-
-
-@router.get("/map/frame", response_class=HTMLResponse)
-def map_frame(request: Request, session: ReadSession, actor: RegistryReader, query: FacilityFilter) -> Response:
-    """The Folium map itself (shown inside /map, or alone)."""
-    markers = facility_markers(session=session, actor=actor, query=query, embed_names_up_to=mapdata.EMBED_NAMES_UP_TO)
-    fmap = facility_map(markers, tiles=_tiles(request), facility_url="/facilities/{id}", popup_url="/map/popup/{id}")
-    # Links in popups open in the page around the frame.
-    fmap.get_root().header.add_child(_base_target())
-    return HTMLResponse(render_html(fmap, script_nonce=request.state.csp_nonce))
-
-
-@router.get("/map/popup/{facility_id}")
-def popup_data(facility_id: IdPath, session: ReadSession, actor: RegistryReader) -> dict[str, str]:
-    """Who lies in a facility, for the popup of a large map."""
-    facility = facility_service.get_facility(session=session, facility_id=facility_id, actor=actor)
-    names = facility_service.martyr_names_by_facility(session=session, facility_ids=[facility.id])
-    return {"buried": buried_text(names.get(facility.id, []))}
-
-
-@router.get("/map/point/{facility_id}", response_class=HTMLResponse)
-def point_frame(request: Request, facility_id: IdPath, session: ReadSession, actor: RegistryReader) -> Response:
-    facility = facility_service.get_facility(session=session, facility_id=facility_id, actor=actor)
-    fmap = point_map(facility.longitude, facility.latitude, tiles=_tiles(request),
-                     colour=KIND_COLOURS.get(facility.kind, "#b71c1c"), height="100%")
-    return HTMLResponse(render_html(fmap, script_nonce=request.state.csp_nonce))
-
-
-def _base_target() -> Element:
-    return Element('<base target="_parent">')
 
 
 @router.get("/audit/{entity}/{entity_id}", response_class=HTMLResponse)

@@ -11,13 +11,13 @@ from sqlalchemy import select
 
 from api.auth import Requires
 from api.deps import IdPath, ReadSession
+from api.mapdata import configured_tiles
 from api.routers.repairs import evidence_out, expenditure_out
 from api.templating import render
 from inspections import defects as defect_service
 from inspections.checklist import CATEGORY_LABELS, SEVERITY_LABELS
 from inspections.models import Defect
 from maps.facilities import FacilityMarker, facility_map, render_html
-from maps.tiles import tile_source
 from memorials import audit as audit_service
 from memorials import clock
 from memorials.actors import Actor
@@ -192,7 +192,7 @@ def repair_map(request: Request, repair_id: IdPath, session: ReadSession, actor:
                               latitude=f.latitude, martyrs=(),
                               status_label=FACILITY_STATUS_LABELS.get(f.status, f.status))
                for f in project.facilities]
-    fmap = facility_map(markers, tiles=tile_source(settings.tiles, tianditu_key=settings.tianditu_key),
+    fmap = facility_map(markers, tiles=configured_tiles(settings),
                         facility_url="/facilities/{id}", legend=False, zoom=14)
     return HTMLResponse(render_html(fmap, script_nonce=request.state.csp_nonce))
 

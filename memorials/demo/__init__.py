@@ -8,6 +8,7 @@ product never depends on it; ``make run`` loads it into an empty database.
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from importlib.resources import as_file, files
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from memorials import domains
 from memorials.actors import SYSTEM
+from memorials.divisions import set_boundaries
 from memorials.importing import ImportReport, import_facilities, import_martyrs, import_survey
 from memorials.models import Burial, Facility
 from memorials.settings import Settings
@@ -70,6 +72,9 @@ def load_demo(session: Session, *, progress=None) -> DemoReport:  # type: ignore
         load(session)
     with as_file(root.joinpath("zones.geojson")) as path:  # protection zones and footprints (fictional)
         import_survey(session=session, path=path, actor=SYSTEM)
+    # Illustrative township areas (scripts/build_demo_townships.py): not a survey, and they say so.
+    areas = json.loads(root.joinpath("townships.geojson").read_text(encoding="utf-8"))
+    set_boundaries(session=session, boundaries={f["properties"]["code"]: f["geometry"] for f in areas["features"]})
     return report
 
 

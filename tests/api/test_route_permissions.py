@@ -98,8 +98,13 @@ QUERIES = {
     "/api/v1/audit": lambda p: {"entity": "facility", "id": p["facility_id"]},
     "/api/v1/compliance": lambda p: {"division": "421122", "from": "2026-01", "to": "2026-06"},
     "/api/v1/reports/patrols.{fmt}": lambda p: {"division": "421122", "from": "2026-01", "to": "2026-06"},
+    "/map/data": lambda p: {"bbox": "113,30,116,32", "zoom": "9"},
+    "/map/zones": lambda p: {"bbox": "113,30,116,32", "zoom": "14"},
+    "/map/boundaries": lambda p: {"bbox": "113,30,116,32", "zoom": "12"},
 }
-NOT_JURISDICTION_CHECKED = {"/api/v1/compliance", "/api/v1/reports/patrols.{fmt}"}  # scoped lists, tested apart
+# Scoped lists, tested apart (tests/api/test_map_data.py for the map's layers).
+NOT_JURISDICTION_CHECKED = {"/api/v1/compliance", "/api/v1/reports/patrols.{fmt}", "/map/data", "/map/zones",
+                            "/map/boundaries"}
 # Valid bodies, so that a request gets past validation to the jurisdiction check.
 BODIES = {
     ("POST", "/api/v1/facilities"): lambda: facility_body(),

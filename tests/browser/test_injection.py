@@ -93,12 +93,9 @@ def _injected(page) -> list[str]:  # type: ignore[no-untyped-def]
     return found
 
 
-SHOW_OUR_MARKER = """(fid) => {
-    const groups = Object.values(window).filter(v => v instanceof L.MarkerClusterGroup);
-    const layer = groups[0].getLayers().find(l => l.options.facilityId === fid);
-    window.__ours = layer;
-    if (!layer._map) { groups[0].zoomToShowLayer(layer); }
-}"""
+SHOW_OUR_MARKER = """(fid) => fetch('/api/v1/facilities/' + fid).then(r => r.json()).then(f => {
+    window.memorialsPlanner.map.setView([f.latitude, f.longitude], 18, {animate: false});
+})"""
 
 
 def test_no_registry_text_runs_as_script_on_any_page(live_server, browser):
@@ -118,10 +115,13 @@ def test_no_registry_text_runs_as_script_on_any_page(live_server, browser):
         page.goto(live_server.url + path)
         assert _injected(page) == [], path
     page.goto(f"{live_server.url}/map/frame")
-    page.wait_for_function("() => window.L && Object.values(window).some("
-                           "v => v instanceof L.MarkerClusterGroup && v.getLayers().length > 0)")
+    page.wait_for_function("() => document.documentElement.dataset.mapReady === '1'")
     page.evaluate(SHOW_OUR_MARKER, fid)
-    page.wait_for_function("() => window.__ours && window.__ours._map")  # a wait with a timeout, never a hang
+    page.wait_for_function("() => window.memorialsPlanner.requests.some(u => u.includes('zoom=18'))"
+                           " && document.documentElement.dataset.mapPending === '0'")
+    page.wait_for_function("() => { const p = window.memorialsPlanner; let found = null;"
+                           " p.layers.kinds.eachLayer(l => { if (l.feature && l.feature.properties.id === %d) found = l; });"
+                           " window.__ours = found; return found && found._map; }" % fid)  # a wait with a timeout
     page.evaluate("() => window.__ours.openTooltip()")
     tooltip = page.locator(".leaflet-tooltip")
     tooltip.wait_for()

@@ -9,10 +9,12 @@ from tests.factories import DEMO_FACILITIES
 
 pytestmark = pytest.mark.browser
 
-COUNT_MARKERS = """() => {
-    const frame = document.querySelector('#mapframe').contentWindow;
-    const groups = Object.values(frame).filter(v => v instanceof frame.L.MarkerClusterGroup);
-    return groups.length ? groups[0].getLayers().length : -1;
+READY = "() => document.documentElement.dataset.mapReady === '1' && document.documentElement.dataset.mapPending === '0'"
+DRAWN_TOTAL = """(key) => {
+    const p = window.memorialsPlanner, group = p.layers[key];
+    let n = 0;
+    group.eachLayer(l => { n += l.feature ? 1 : (l.options.icon ? parseInt(l.getTooltip().getContent().textContent) : 0); });
+    return n;
 }"""
 
 
@@ -21,50 +23,55 @@ def _local_only(urls, server):
     return hosts == {"127.0.0.1"}, hosts
 
 
+def _frame(page):
+    return page.frame_locator("#mapframe")
+
+
+def _ready(frame):
+    frame.wait_for_function(READY, timeout=20000)
+
+
 def test_map_draws_every_facility_from_local_files(live_server, browser):
     record = open_page(browser, viewport={"width": 1280, "height": 800})
     sign_in(record, live_server, live_server.add_user("viewer"))
     page = record.page
     page.goto(f"{live_server.url}/map")
-    page.frame_locator("#mapframe").locator(".marker-cluster").first.wait_for(timeout=15000)
-    assert page.evaluate(COUNT_MARKERS) == DEMO_FACILITIES
-    clusters = page.frame_locator("#mapframe").locator(".marker-cluster").count()
-    assert clusters >= 1
-    legend = page.frame_locator("#mapframe").locator("#map-legend").inner_text()
+    page.wait_for_selector("#mapframe")
+    frame = page.frame(url=lambda u: "/map/frame" in u)
+    _ready(frame)
+    assert frame.evaluate(DRAWN_TOTAL, "kinds") == DEMO_FACILITIES
+    legend = frame.locator("#map-legend").inner_text()
     assert "零散烈士墓" in legend and "烈士陵园" in legend
     ok, hosts = _local_only(record.requests, live_server)
     assert ok, hosts
     assert any(u.endswith("/static/vendor/leaflet/leaflet.js") for u in record.requests)
+    assert any(u.endswith("/static/app/planmap.js") for u in record.requests)
     assert record.errors == []
 
 
-OPEN_FIRST_POPUP = """() => {
-    const groups = Object.values(window).filter(v => v instanceof L.MarkerClusterGroup);
-    const layer = groups[0].getLayers()[0];
-    if (layer._map) { layer.openPopup(); } else { groups[0].zoomToShowLayer(layer, () => layer.openPopup()); }
-}"""
+def _open_popup(page, facility_id: int) -> None:
+    page.evaluate("""(id) => {
+        const p = window.memorialsPlanner;
+        p.layers.kinds.eachLayer(l => { if (l.feature && l.feature.properties.id === id) l.openPopup(); });
+    }""", facility_id)
 
 
-@pytest.mark.parametrize("embedded", [True, False], ids=["names-embedded", "names-fetched"])
-def test_map_popup_names_the_martyrs_and_links_the_page(live_server, browser, monkeypatch, embedded):
-    if not embedded:
-        monkeypatch.setattr("api.mapdata.EMBED_NAMES_UP_TO", 0)
+def test_map_popup_names_the_martyrs_and_shows_the_last_patrol(live_server, browser):
+    burial_area = live_server.demo_facility_id("421122-0002")
     record = open_page(browser, viewport={"width": 1280, "height": 800})
     sign_in(record, live_server, live_server.add_user("viewer"))
     page = record.page
     page.goto(f"{live_server.url}/map/frame?kind=central_burial_area")
-    page.wait_for_function("() => window.L && Object.values(window).some("
-                           "v => v instanceof L.MarkerClusterGroup && v.getLayers().length > 0)")
-    page.evaluate(OPEN_FIRST_POPUP)
+    page.wait_for_function(READY, timeout=20000)
+    _open_popup(page, burial_area)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=10000)
     page.wait_for_function("() => document.querySelector('.leaflet-popup-content .buried')"
                            ".textContent.startsWith('安葬烈士')", timeout=10000)
     text = popup.inner_text()
-    assert "集中安葬区" in text and "县级" in text and "等22位" in text
-    assert popup.locator("a").get_attribute("href") == "/facilities/2"
-    fetched = any("/map/popup/2" in u for u in record.requests)
-    assert fetched is not embedded
+    assert "集中安葬区" in text and "县级" in text and "等22位" in text and "从未巡查" in text
+    assert popup.locator("a").get_attribute("href") == f"/facilities/{burial_area}"
+    assert any(f"/map/popup/{burial_area}" in u for u in record.requests)
     assert record.errors == []
 
 
@@ -73,11 +80,12 @@ def test_division_filter_limits_the_map(live_server, browser):
     sign_in(record, live_server, live_server.add_user("viewer"))
     page = record.page
     page.goto(f"{live_server.url}/map?division=421122101")
-    page.frame_locator("#mapframe").locator(".leaflet-container").wait_for(timeout=15000)
-    page.wait_for_function("() => { const f = document.querySelector('#mapframe').contentWindow;"
-                           " return f.L && Object.values(f).some(v => v instanceof f.L.MarkerClusterGroup); }")
-    count = page.evaluate(COUNT_MARKERS)
+    page.wait_for_selector("#mapframe")
+    frame = page.frame(url=lambda u: "/map/frame" in u)
+    _ready(frame)
+    count = frame.evaluate(DRAWN_TOTAL, "kinds")
     assert 0 < count < DEMO_FACILITIES
+    assert all("division=421122101" in u for u in record.requests if "/map/data" in u)
 
 
 def test_pages_in_chinese_on_a_phone(live_server, browser):

@@ -148,14 +148,11 @@ def test_planner_creates_and_edits_a_martyr(live_server, browser, tmp_path):
     assert page_errors(record) == []
 
 
-OPEN_POPUP_OF = """(facilityId) => {
-    const groups = Object.values(window).filter(v => v instanceof L.MarkerClusterGroup);
-    const layer = groups[0].getLayers().find(l => l.options.facilityId === facilityId);
-    if (layer._map) { layer.openPopup(); } else { groups[0].zoomToShowLayer(layer, () => layer.openPopup()); }
-}"""
+OPEN_POPUP_OF = """(facilityId) => window.memorialsPlanner.layers.kinds.eachLayer(l => {
+    if (l.feature && l.feature.properties.id === facilityId) l.openPopup(); })"""
 
 
-@pytest.mark.parametrize(("tiles", "says"), [("none", "未配置底图"), ("osm", "底图无法加载")])
+@pytest.mark.parametrize(("tiles", "says"), [("none", "未配置底图"), ("osm", "底图（开放街图）无法加载")])
 def test_map_says_when_its_base_map_cannot_load_and_shows_the_last_patrol(demo_db_url, browser, tmp_path, tiles,
                                                                          says):
     settings = make_settings(demo_db_url, tmp_path).model_copy(update={"tiles": tiles})
@@ -191,8 +188,10 @@ def _check_map(live_server, browser, tmp_path, says: str) -> None:  # type: igno
     assert note.inner_text().startswith(says)
     assert page.locator(".leaflet-control-scale-line").count() == 1     # metric only
     assert page.locator(".leaflet-control-scale-line").inner_text().endswith(("m", "km"))
-    page.wait_for_function("(id) => window.L && Object.values(window).some(v => v instanceof L.MarkerClusterGroup"
-                           " && v.getLayers().some(l => l.options.facilityId === id))", arg=facility_id)
+    page.wait_for_function("() => document.documentElement.dataset.mapReady === '1'")
+    page.wait_for_function("(id) => { let found = false; window.memorialsPlanner.layers.kinds.eachLayer(l => {"
+                           " if (l.feature && l.feature.properties.id === id) found = true; }); return found; }",
+                           arg=facility_id)
     page.evaluate(OPEN_POPUP_OF, facility_id)
     page.locator(".leaflet-popup-content").wait_for(timeout=10000)
     popup = page.locator(".leaflet-popup-content .patrol")

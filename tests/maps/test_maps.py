@@ -105,4 +105,4 @@ def test_popup_row_carries_the_patrol_line_and_the_map_a_metric_scale():
                                     tiles=TILES["osm"], facility_url="/f/{id}"))
     assert json.dumps("最近巡查：2026-01-05，状况良好；已逾期 3 天未巡查") + ", 1]" in page
     assert "imperial: false" in page and "control.scale()" not in page
-    assert "底图无法加载" in page and "OpenStreetMap）无法加载" not in page
+    assert "底图（开放街图）无法加载" in page and "OpenStreetMap）无法加载" not in page
