@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from api.auth import Requires
 from api.deps import IdPath, ReadSession
+from api.mapdata import configured_tiles
 from api.routers.events import booking_out, event_out, route_out, slot_out, trip_out, visit_out
-from api.routers.pages import _tiles
 from api.templating import render
 from commemoration import events as service
 from commemoration import itinerary, proxy, readiness, tribute, trips
@@ -198,7 +198,7 @@ def route_page(request: Request, event_id: IdPath, session: ReadSession, actor: 
     points += [RouteStop(number=leg.number, name=leg.name, longitude=stop.longitude, latitude=stop.latitude,
                          time_text=f"{leg.start}–{leg.leave}") for leg, stop in zip(out.legs, route.order)]
     title = f"{event.name} · {out.date} 参观路线（全程约{out.total_m / 1000:.1f}公里）"
-    fmap = route_map(points, tiles=_tiles(request), round_trip=route.back is not None, title=title)
+    fmap = route_map(points, tiles=configured_tiles(request.app.state.settings), round_trip=route.back is not None, title=title)
     html = render_html(fmap, script_nonce=request.state.csp_nonce)
     if out.violations:
         notice = "".join(f"<li>{escape(v)}</li>" for v in out.violations)

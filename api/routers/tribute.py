@@ -23,9 +23,9 @@ from pydantic import BaseModel, ValidationError
 from api.auth import Public
 from api.deps import IdPath, ReadSession, WriteSession
 from api.idempotency import Idempotency, IdempotencyDep
+from api.mapdata import configured_tiles
 from api.ratelimit import Rate, RateLimited, SlidingWindow
 from api.routers.evidence import display_photo
-from api.routers.pages import _tiles
 from api.templating import render
 from commemoration import proxy, tribute
 from commemoration.schemas import MessageIn, ProxyRequestIn
@@ -133,7 +133,7 @@ def martyr_map(request: Request, martyr_id: IdPath, session: ReadSession) -> Res
     place = tribute.resting_place(session, martyr_id)
     if place is None:
         raise NotFound("resting place", martyr_id)
-    fmap = point_map(place.longitude, place.latitude, tiles=_tiles(request),
+    fmap = point_map(place.longitude, place.latitude, tiles=configured_tiles(request.app.state.settings),
                      colour=KIND_COLOURS.get(place.kind, "#b71c1c"), height="100%")
     return HTMLResponse(render_html(fmap, script_nonce=request.state.csp_nonce))
 
