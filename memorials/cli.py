@@ -259,6 +259,26 @@ analysis_app = typer.Typer(help="Spatial analysis: within a zone, nearest cemete
 app.add_typer(analysis_app, name="analysis")
 
 
+@app.command("boundaries")
+def boundaries(
+    path: Annotated[Path, typer.Argument(help="a boundary file: .gpkg .geojson .kml .kmz .shp or a zipped shapefile")],
+    code_column: Annotated[Optional[str], typer.Option(help="the column holding the division code (found by "
+                                                              "name if not given: XZQDM, 代码, code, …)")] = None,
+    crs: Annotated[Optional[str], typer.Option(help="the file's CRS when it has no .prj, e.g. EPSG:4526")] = None,
+) -> None:
+    """Store a bureau's township (or village) boundaries: the planner's map draws them and joins facilities to them."""
+    from gis.files import SurveyFileError, boundaries_by_code, read_survey
+    from memorials.divisions import set_boundaries
+
+    try:
+        polygons = boundaries_by_code(read_survey(path, crs=crs), code_column=code_column)
+        with open_session() as session:
+            stored = set_boundaries(session=session, boundaries=polygons)
+    except (SurveyFileError, DomainError, ValueError) as exc:
+        fail(str(exc))
+    console.print(f"{stored} division boundaries stored from {path.name}")
+
+
 @analysis_app.command("within")
 def analysis_within(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
