@@ -136,5 +136,6 @@ def test_last_visits_and_the_map_popup_line(demo_api):
     assert late["overdue"] and "已逾期" in late["patrol_text"]
     assert patrol_line(None, 90, "in_use", today=clock.today()) == {
         "patrol_text": "从未巡查（应每 90 天巡查一次）", "overdue": True}
-    frame = demo_api.get("/map/frame", headers=inspector)
-    assert frame.status_code == 200 and json.dumps("最近巡查")[1:-1] in frame.text   # in the marker data
+    popup = demo_api.get(f"/map/popup/{facility_id}", headers=inspector)  # what the map's popup shows
+    assert popup.status_code == 200 and popup.json()["patrol"].startswith(f"最近巡查：{clock.today().isoformat()}")
+    assert popup.json()["thumb"]
