@@ -7,7 +7,7 @@ metadata, quality 82), and the three files written into a fresh durable
 ``DiskStore``. Only how the pixels are produced differs:
 
 * ours — ``evidence.photos.ingest`` (libjpeg-turbo's DCT-scaled decode to
-  the smallest M/8 scale ≥ 1.25× the screen size: 5/8 for a 12 MP photo,
+  the smallest M/8 scale ≥ 1.5× the screen size: 5/8 for a 12 MP photo,
   then libvips' lanczos3 on those pixels);
 * ours with Pillow's decode — the previous pipeline (``turbo=False``,
   ``draft_gap=2``: Pillow offers only 1/2^k scales, so a full decode here);
@@ -343,7 +343,7 @@ def _report(args: argparse.Namespace, photos: list[bytes], generated: float, sec
         "photos, each pipeline in a fresh process.",
         "",
         "How the pixels are made: ours reads the header with Pillow and decodes with libjpeg-turbo (simplejpeg) "
-        "straight to the smallest M/8 DCT scale ≥ 2000 px (5/8 here: 2500 px), and finishes with libvips' lanczos3 "
+        "straight to the smallest M/8 DCT scale ≥ 2400 px (5/8 here: 2500 px), and finishes with libvips' lanczos3 "
         "on those pixels, writing files on a thread pool; with Pillow's decode (1/2^k scales only) ≥ 3200 px means "
         f"full size here; naive Pillow resamples the full image "
         f"with Lanczos; libvips decodes whole (it leaves a ≥ 2× step for lanczos3) on its own "

@@ -17,7 +17,7 @@ every file before it stores any.
 Detail matters: a screen image must keep a headstone's inscription legible.
 Measured against a full decode with a Lanczos resize (``docs/benchmarks.md``),
 a JPEG decoded by libjpeg-turbo to the smallest of its M/8 scales at least
-1.25 times the screen size (5/8 for a 12 MP photo) and finished with
+1.5 times the screen size (5/8 for a 12 MP photo) and finished with
 libvips' lanczos3 keeps all of the reference's sharpness (Laplacian
 variance); Pillow's coarser 1/2^k scales give the choice between a full
 decode (slower than libvips' own thumbnailing) and a half-scale one that
@@ -91,14 +91,14 @@ class DisplaySizes:
     ``draft_gap``: a JPEG is decoded straight to the smallest DCT scale still
     at least ``draft_gap`` times the screen size; Lanczos does the rest.
     ``turbo``: with libjpeg-turbo's M/8 scales (``evidence.resample.decode_jpeg_scaled``),
-    a gap of 1.25 decodes a 12 MP photo at 5/8 and keeps all of the reference's
+    a gap of 1.5 decodes a 12 MP photo at 5/8 (1/2 would be just 1.25×) and keeps all of the reference's
     detail; without (Pillow: 1/2^k scales only) 2 is needed for that, and 1
     keeps about 85% of it (see the module docstring).
     """
 
     screen_px: int = 1600
     thumb_px: int = 320
-    draft_gap: float = 1.25
+    draft_gap: float = 1.5
     turbo: bool = True
 
 
