@@ -292,7 +292,9 @@ def point_map(longitude: float, latitude: float, *, tiles: TileSource, colour: s
     return fmap
 
 
-_SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.IGNORECASE)
+_SCRIPT_ELEMENT = re.compile(r"<script(?=[\s>])(.*?</script\s*>)", re.IGNORECASE | re.DOTALL)
+"""One script element, start tag to end tag: the nonce goes on the start tag only, never into the code (jQuery's
+own source holds the string "<script>", which a blind replacement turned into a syntax error)."""
 
 
 def script_json(value: object) -> str:
@@ -325,7 +327,8 @@ def render_html(fmap: folium.Map, *, inline_assets: bool = False, base_url: str 
         assets.localize(fmap, base_url=base_url)
     page = fmap.get_root().render()
     if script_nonce:
-        page = _SCRIPT_TAG.sub(f'<script nonce="{html.escape(script_nonce)}"', page)
+        tag = f'<script nonce="{html.escape(script_nonce)}"'
+        page = _SCRIPT_ELEMENT.sub(lambda m: tag + m.group(1), page)
     return page
 
 

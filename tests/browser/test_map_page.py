@@ -114,3 +114,19 @@ def test_api_docs_render_offline(live_server, browser):
     assert "/api/v1/inspections" in page.inner_text(".swagger-ui")
     ok, hosts = _local_only(record.requests, live_server)
     assert ok, hosts
+
+
+def test_the_standalone_map_file_runs_in_a_browser(browser, tmp_path):
+    """`memorials map` writes one HTML file with every script inlined; its own CSP nonce must not break them."""
+    from maps.facilities import facility_map, render_html
+    from maps.tiles import TILES
+    from tests.maps.test_maps import _marker
+
+    path = tmp_path / "map.html"
+    path.write_text(render_html(facility_map([_marker()], tiles=TILES["none"], facility_url="/facilities/{id}"),
+                                inline_assets=True), encoding="utf-8")
+    record = open_page(browser)
+    record.page.goto(path.as_uri())
+    record.page.wait_for_selector(".leaflet-control-scale")  # drawn by the map's own inlined script
+    assert record.page.evaluate("typeof window.jQuery") == "function"
+    assert record.errors == []
