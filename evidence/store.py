@@ -106,7 +106,13 @@ class Store(Protocol):
 
 
 def store_for(settings: Settings) -> Store:
-    """The store the settings name: files under ``photo_dir`` (an S3-compatible store would be chosen here)."""
+    """The store the settings name: files under ``photo_dir`` (``photo_store=disk``, the default) or an
+    S3-compatible bucket (``photo_store=s3``: ``s3_bucket``, ``s3_endpoint_url``, ``s3_prefix``, ``s3_region``)."""
+    if settings.photo_store == "s3":
+        from evidence.s3store import S3Store
+
+        return S3Store(bucket=settings.s3_bucket, prefix=settings.s3_prefix, endpoint_url=settings.s3_endpoint_url,
+                       region=settings.s3_region)
     return DiskStore(settings.resolved_photo_dir())
 
 

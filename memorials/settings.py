@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TileProvider = Literal["osm", "tianditu", "gaode", "custom", "none"]
@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     """Threads that run request handlers; each database pool is sized to match."""
 
     photo_dir: Path | None = None
+    photo_store: Literal["disk", "s3"] = "disk"
+    """Where photos and documents live: files under ``photo_dir``, or an S3-compatible bucket."""
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    """e.g. ``http://minio.intranet:9000``; empty: the cloud provider's default endpoint."""
+    s3_prefix: str = ""
+    s3_region: str = ""
     """Where photos (originals and display sizes) and documents live; default ``<data_dir>/photos``."""
     max_photo_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     max_photo_pixels: int = Field(default=60_000_000, ge=1_000_000)
@@ -77,6 +84,12 @@ class Settings(BaseSettings):
     """A phone position less accurate than this is refused unless the inspector confirms it."""
     max_report_months: int = Field(default=36, ge=1, le=1200)
     """Longest span of months a compliance report or patrol ledger may cover (422 beyond)."""
+
+    @model_validator(mode="after")
+    def _bucket_named(self) -> Settings:
+        if self.photo_store == "s3" and not self.s3_bucket:
+            raise ValueError("MEMORIALS_S3_BUCKET is required with MEMORIALS_PHOTO_STORE=s3")
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:
