@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,6 +21,48 @@ LISTED = 50  # orphan files named one by one; the rest are counted
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the ``memorials`` CLI (``DOMAIN.cli``)."""
     app.command("fsck")(fsck)
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
+
+
+def backup_command(target: Annotated[Path, typer.Argument(help="a new folder for the backup")]) -> None:
+    """Back up the database and every photo and document, consistently, while the server runs."""
+    from evidence.backup import BackupError, backup
+    from memorials.db import create_db_engine
+
+    settings = Settings()
+    url = settings.resolved_database_url()
+    engine = create_db_engine(url)
+    try:
+        summary = backup(engine=engine, url=url, store=store_for(settings), target=target)
+    except BackupError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from None
+    finally:
+        engine.dispose()
+    rows = sum(int(t["rows"]) for t in summary.tables.values())
+    console.print(f"backed up {rows} rows in {len(summary.tables)} tables and {len(summary.files)} files to {target}",
+                  highlight=False, soft_wrap=True)
+
+
+def restore_command(source: Annotated[Path, typer.Argument(help="a folder written by `memorials backup`")]) -> None:
+    """Restore a backup into an empty database and the configured store; the counts and hashes are checked."""
+    from evidence.backup import BackupError, restore
+    from memorials.db import create_db_engine
+
+    settings = Settings()
+    url = settings.resolved_database_url()
+    engine = create_db_engine(url)
+    try:
+        summary = restore(engine=engine, url=url, store=store_for(settings), source=source)
+    except BackupError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from None
+    finally:
+        engine.dispose()
+    rows = sum(int(t["rows"]) for t in summary.tables.values())
+    console.print(f"restored {rows} rows in {len(summary.tables)} tables and {len(summary.files)} files; "
+                  "counts and hashes match the backup", highlight=False, soft_wrap=True)
 
 
 def fsck(
