@@ -102,7 +102,7 @@ def demo(
     console.print(f"demo: {report.facilities.created} facilities, {report.martyrs.created} martyrs loaded"
                   f" ({report.facilities.skipped + report.martyrs.skipped} already there)")
     for line in extra:
-        console.print(f"demo: {line}")
+        console.print(f"demo: {line}", soft_wrap=True)
     if accounts:
         console.print(DEMO_PASSWORD_NOTE)
         table = Table("username", "role", "password")
@@ -126,7 +126,7 @@ def _synthetic(count: int, seed: int) -> None:
         fail(str(exc))
         return
     for line in lines:
-        console.print(f"demo: {line}")
+        console.print(f"demo: {line}", soft_wrap=True)
 
 
 def _demo_accounts(session: Session) -> list[tuple[str, str, str]]:
