@@ -24,6 +24,7 @@ from anyio import to_thread
 from fastapi import FastAPI, Request
 
 from api.ratelimit import Rate, RateLimited, SlidingWindow
+from memorials import ratelimits
 from memorials import users as user_service
 from memorials.db import transaction
 from memorials.settings import Settings
@@ -58,6 +59,17 @@ def _check_rates(gate: SignInGate, address: str, username: str) -> None:
         raise RateLimited("sign-in attempts for this username", wait)
 
 
+def _check_shared_rates(session, settings: Settings, address: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    """The same limits counted in the database, so that they hold across server processes."""
+    wait = ratelimits.hit(session, f"sign-in address {address}", limit=settings.login_rate_per_address, window_s=60)
+    if wait:
+        raise RateLimited("sign-in attempts from this address", wait)
+    wait = ratelimits.hit(session, f"sign-in user {username.strip().lower()[:60]}",
+                          limit=settings.login_rate_per_username, window_s=60)
+    if wait:
+        raise RateLimited("sign-in attempts for this username", wait)
+
+
 async def sign_in(request: Request, *, username: str, password: str, kind: str) -> user_service.IssuedToken | None:
     """A new token (``kind`` ``"api"`` or ``"session"``), or None when refused."""
     app = request.app
@@ -66,8 +78,11 @@ async def sign_in(request: Request, *, username: str, password: str, kind: str) 
     _check_rates(gate, request.client.host if request.client else "", username)
     policy = user_service.SignInPolicy(settings.login_max_failures, settings.login_lock_minutes)
 
+    address = request.client.host if request.client else ""
+
     def claim() -> user_service.SignInClaim:
         with transaction(app.state.write_sessions) as session:
+            _check_shared_rates(session, settings, address, username)
             return user_service.claim_sign_in(session=session, username=username, policy=policy)
 
     attempt = await to_thread.run_sync(claim)

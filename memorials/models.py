@@ -243,3 +243,15 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateCounter(Base):
+    """Requests counted per key (a client address, a username) in one fixed time window, shared by every server
+    process (``memorials.ratelimits``)."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """The window's number: seconds since the epoch divided by the window's length."""
+    hits: Mapped[int] = mapped_column(Integer, default=0)

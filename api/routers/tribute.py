@@ -31,7 +31,7 @@ from commemoration import proxy, tribute
 from commemoration.schemas import MessageIn, ProxyRequestIn
 from commemoration.vocab import ACT_LABELS
 from maps.facilities import KIND_COLOURS, point_map, render_html
-from memorials import idempotency
+from memorials import idempotency, ratelimits
 from memorials.actors import Actor
 from memorials.db import transaction
 from memorials.errors import NotFound, ValidationProblem
@@ -71,7 +71,16 @@ def _client(g: TributeGate, request: Request) -> str:
 
 
 def _limit(window: SlidingWindow, request: Request, what: str) -> None:
+    """This process's count: refuses a flood before any database work."""
     wait = window.hit(_address(request))
+    if wait:
+        raise RateLimited(what, wait)
+
+
+def _shared_limit(session, window: SlidingWindow, request: Request, what: str) -> None:  # type: ignore[no-untyped-def]
+    """The same limit counted in the database, in the request's transaction: it holds across processes."""
+    wait = ratelimits.hit(session, f"tribute {what} {_address(request)}", limit=window.rate.count,
+                          window_s=window.rate.per_seconds)
     if wait:
         raise RateLimited(what, wait)
 
@@ -153,6 +162,7 @@ def lay_flower(request: Request, martyr_id: IdPath, session: WriteSession, g: Ga
     _limit(g.flowers, request, "flowers from this address")
 
     def produce() -> BaseModel:
+        _shared_limit(session, g.flowers, request, "flowers from this address")
         return FlowersOut(martyr_id=martyr_id, flowers=tribute.lay_flower(session=session, martyr_id=martyr_id))
 
     answer = idem.respond(session=session, actor=ANONYMOUS, produce=produce, status_code=200)
@@ -182,6 +192,7 @@ async def leave_message(request: Request, martyr_id: IdPath, g: Gate, idem: Idem
     def run() -> Response:
         with transaction(request.app.state.write_sessions) as session:
             def produce() -> BaseModel:
+                _shared_limit(session, g.messages, request, "messages from this address")
                 m = tribute.leave_message(session=session, martyr_id=martyr_id, data=data, client=client,
                                           blocked=g.blocked)
                 return MessageAccepted(id=m.id, martyr_id=m.martyr_id, text=m.text, author=m.author, status=m.status)
@@ -238,6 +249,7 @@ async def proxy_request(request: Request, g: Gate, idem: IdempotencyDep) -> Resp
     def run() -> Response:
         with transaction(request.app.state.write_sessions) as session:
             def produce() -> BaseModel:
+                _shared_limit(session, g.requests, request, "proxy-visit requests from this address")
                 v = proxy.request_public(session=session, data=data)  # type: ignore[arg-type]
                 return ProxyAccepted(id=v.id, martyr_id=v.martyr_id, status=v.status,
                                      message="已收到您的代祭扫申请，工作人员将与您电话联系。")
