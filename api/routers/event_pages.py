@@ -15,7 +15,8 @@ from sqlalchemy import select
 from api.auth import Requires
 from api.deps import IdPath, ReadSession
 from api.mapdata import configured_tiles
-from api.routers.events import booking_out, event_out, route_out, slot_out, trip_out, visit_out
+from api.routers.events import booking_out, event_out, route_out, slot_out
+from api.routers.visits import trip_out, visit_out
 from api.templating import render
 from commemoration import events as service
 from commemoration import itinerary, proxy, readiness, tribute, trips
