@@ -13,13 +13,15 @@ import typer
 
 from api.mapdata import configured_tiles, facility_markers
 from maps.facilities import facility_map, render_html
-from memorials import domains
+from memorials import analysis_cli, domains
 from memorials.actors import SYSTEM
 from memorials.cli import app, console, fail, open_session
 from memorials.divisions import division_prefix
 from memorials.errors import DomainError
 from memorials.facilities import FacilityQuery
 from memorials.settings import Settings
+
+_ = analysis_cli  # its commands (`analysis …`, `boundaries`) join the program on import
 
 
 @app.command("map")

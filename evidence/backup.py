@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, func, inspect, select
+from sqlalchemy import Engine, MetaData, create_engine, func, inspect, select
 from sqlalchemy.engine import make_url
 
 from evidence.store import Store
@@ -102,8 +102,6 @@ def backup(*, engine: Engine, url: str, store: Store, target: Path) -> Summary:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         files[stored.key] = hashlib.sha256(data).hexdigest()
-    from sqlalchemy import create_engine
-
     snapshot = create_engine(snapshot_engine_url) if engine.dialect.name == "sqlite" else engine
     tables = table_digests(snapshot)
     if snapshot is not engine:

@@ -25,21 +25,28 @@ def register(app: typer.Typer) -> None:
     app.command("restore")(restore_command)
 
 
-def backup_command(target: Annotated[Path, typer.Argument(help="a new folder for the backup")]) -> None:
-    """Back up the database and every photo and document, consistently, while the server runs."""
-    from evidence.backup import BackupError, backup
+def _with_engine(run):  # type: ignore[no-untyped-def]
+    """Run ``run(engine, url, store)`` on the configured database and store; a ``BackupError`` exits with 2."""
+    from evidence.backup import BackupError
     from memorials.db import create_db_engine
 
     settings = Settings()
     url = settings.resolved_database_url()
     engine = create_db_engine(url)
     try:
-        summary = backup(engine=engine, url=url, store=store_for(settings), target=target)
+        return run(engine, url, store_for(settings))
     except BackupError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from None
     finally:
         engine.dispose()
+
+
+def backup_command(target: Annotated[Path, typer.Argument(help="a new folder for the backup")]) -> None:
+    """Back up the database and every photo and document, consistently, while the server runs."""
+    from evidence.backup import backup
+
+    summary = _with_engine(lambda engine, url, store: backup(engine=engine, url=url, store=store, target=target))
     rows = sum(int(t["rows"]) for t in summary.tables.values())
     console.print(f"backed up {rows} rows in {len(summary.tables)} tables and {len(summary.files)} files to {target}",
                   highlight=False, soft_wrap=True)
@@ -47,23 +54,12 @@ def backup_command(target: Annotated[Path, typer.Argument(help="a new folder for
 
 def restore_command(source: Annotated[Path, typer.Argument(help="a folder written by `memorials backup`")]) -> None:
     """Restore a backup into an empty database and the configured store; the counts and hashes are checked."""
-    from evidence.backup import BackupError, restore
-    from memorials.db import create_db_engine
+    from evidence.backup import restore
 
-    settings = Settings()
-    url = settings.resolved_database_url()
-    engine = create_db_engine(url)
-    try:
-        summary = restore(engine=engine, url=url, store=store_for(settings), source=source)
-    except BackupError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=2) from None
-    finally:
-        engine.dispose()
+    summary = _with_engine(lambda engine, url, store: restore(engine=engine, url=url, store=store, source=source))
     rows = sum(int(t["rows"]) for t in summary.tables.values())
     console.print(f"restored {rows} rows in {len(summary.tables)} tables and {len(summary.files)} files; "
                   "counts and hashes match the backup", highlight=False, soft_wrap=True)
-
 
 def fsck(
     remove: Annotated[bool, typer.Option("--remove", help="delete orphan files older than the grace period")] = False,

