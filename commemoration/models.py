@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, Time, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    and_,
+)
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from commemoration.vocab import BookingStatus, EventKind, EventStatus, GroupKind, MessageStatus, ProxyState, TripStatus
+from evidence.models import Attachment
 from memorials.db import Base, one_of
 from memorials.models import Facility, Martyr, utcnow
 
@@ -166,6 +179,10 @@ class ProxyVisit(Base):
 
     martyr: Mapped[Martyr] = relationship(lazy="joined")
     facility: Mapped[Facility] = relationship(lazy="joined")
+    photos: Mapped[list[Attachment]] = relationship(
+        primaryjoin=lambda: and_(foreign(Attachment.owner_id) == ProxyVisit.id, Attachment.owner_type == PROXY_OWNER),
+        order_by=lambda: Attachment.position, viewonly=True)
+    """Its photos, in order, with what each proves (``evidence`` attachments of owner type ``proxy_visit``)."""
 
 
 class Trip(Base):

@@ -36,12 +36,6 @@ from memorials.models import Burial, Facility, User
 from memorials.workflow import Transition, Workflow
 
 
-def photos_of(session: Session, visit_id: int) -> list[Attachment]:
-    return list(session.scalars(select(Attachment).where(Attachment.owner_type == PROXY_OWNER,
-                                                         Attachment.owner_id == visit_id)
-                                .order_by(Attachment.position)))
-
-
 def _assigned(visit: ProxyVisit) -> str | None:
     return None if visit.assignee_id else "尚未指定祭扫人员"
 
@@ -55,20 +49,11 @@ def _dated(visit: ProxyVisit) -> str | None:
     return None if visit.visited_on else "缺少祭扫日期"
 
 
-class _Photos:
-    """Guard needing the session: at least one verified photo at the grave."""
+def _photos(visit: ProxyVisit) -> str | None:
+    if any(p.verification == "verified" for p in visit.photos):
+        return None
+    return "尚无经位置核验的祭扫照片（照片须在墓地现场拍摄，带定位信息）"
 
-    session: Session | None = None
-
-    def __call__(self, visit: ProxyVisit) -> str | None:
-        if self.session is None:
-            return None
-        if any(p.verification == "verified" for p in photos_of(self.session, visit.id)):
-            return None
-        return "尚无经位置核验的祭扫照片（照片须在墓地现场拍摄，带定位信息）"
-
-
-_photos = _Photos()
 
 FLOW = Workflow(
     entity="proxy_visit",
@@ -161,7 +146,6 @@ def take_step(*, session: Session, actor: Actor, visit: ProxyVisit, data: ProxyT
         visit.visited_on = data.date
         visit.acts = list(dict.fromkeys(data.acts or []))
         visit.call_note = data.call_note
-        _photos.session = session
     elif name == "decline":
         visit.decline_reason = data.reason
     elif name == "notify":
@@ -170,11 +154,8 @@ def take_step(*, session: Session, actor: Actor, visit: ProxyVisit, data: ProxyT
         visit.token_expires_at = datetime.now(timezone.utc) + timedelta(days=data.link_days)
         if data.call_note:
             visit.call_note = data.call_note
-    try:
-        FLOW.apply(session=session, obj=visit, name=name, actor=actor, entity_id=visit.id,
-                   note=data.reason or data.call_note)
-    finally:
-        _photos.session = None
+    FLOW.apply(session=session, obj=visit, name=name, actor=actor, entity_id=visit.id,
+               note=data.reason or data.call_note)
     return Outcome(visit, token)
 
 
@@ -222,6 +203,7 @@ def add_photos(*, session: Session, actor: Actor, visit: ProxyVisit, files: Sequ
         proofs.append(prove(facility=(facility.longitude, facility.latitude), gps=item.facts.gps, device=phone,
                             thresholds=thresholds, reused=earlier.claim(item.sha256, item.facts.taken_at)))
     rows = attach(session=session, owner_type=PROXY_OWNER, owner_id=visit.id, accepted=files, proofs=proofs)
+    session.expire(visit, ["photos"])
     audit.record(session=session, actor=actor, entity="proxy_visit", entity_id=visit.id, action="photos", old=None,
                  new={"files": [r.sha256 for r in rows], "verification": [r.verification for r in rows]})
     return rows

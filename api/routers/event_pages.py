@@ -142,11 +142,7 @@ def proxy_visit_page(request: Request, visit_id: IdPath, session: ReadSession, a
                                  .order_by(User.username)))
     staff = [u for u in staff if visit.division_code.startswith(
         Actor(user_id=u.id, username=u.username, role=u.role, jurisdiction=u.jurisdiction or "").scope)]
-    proxy._photos.session = session
-    try:
-        steps = proxy.FLOW.next_steps(visit)
-    finally:
-        proxy._photos.session = None
+    steps = proxy.FLOW.next_steps(visit)
     return render(request, "proxy_visit.html", {"v": visit_out(session, visit, actor), "visit": visit,
                                                 "staff": staff, "steps": steps, "today": clock.today(), **LABELS})
 

@@ -272,7 +272,7 @@ def family_page(request: Request, token: Token, session: ReadSession) -> Respons
     visit = proxy.by_token(session=session, token=token, now=datetime.now(timezone.utc))
     if visit is None:
         raise NotFound("visit", "link")
-    photos = [a for a in proxy.photos_of(session, visit.id) if a.kind == "photo"]
+    photos = [a for a in visit.photos if a.kind == "photo"]
     return render(request, "tribute_visit.html", {"visit": visit, "photos": photos, "token": token,
                                                   "ACT_LABELS": ACT_LABELS})
 
@@ -281,6 +281,6 @@ def family_page(request: Request, token: Token, session: ReadSession) -> Respons
 def family_photo(request: Request, token: Token, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
                  size: Literal["thumb", "screen"], session: ReadSession) -> Response:
     visit = proxy.by_token(session=session, token=token, now=datetime.now(timezone.utc))
-    if visit is None or sha256 not in {a.sha256 for a in proxy.photos_of(session, visit.id)}:
+    if visit is None or sha256 not in {a.sha256 for a in visit.photos}:
         raise NotFound("photo", sha256)
     return display_photo(request, sha256, size)

@@ -53,7 +53,7 @@ def visit_out(session, v: ProxyVisit, actor: Actor, token: str | None = None) ->
         facility_name=v.facility.name, requester_name=v.requester_name,
         requester_phone=phone_for(actor, v.requester_phone), relation=v.relation, message=v.message, status=v.status,
         assignee_id=v.assignee_id, visited_on=v.visited_on, acts=list(v.acts or []), call_note=v.call_note,
-        photos=[photo_out(a) for a in proxy.photos_of(session, v.id)], created_at=v.created_at,
+        photos=[photo_out(a) for a in v.photos], created_at=v.created_at,
         family_link=f"/tribute/visits/{token}" if token else None, link_expires_at=v.token_expires_at)
 
 
