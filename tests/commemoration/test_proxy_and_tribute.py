@@ -159,5 +159,20 @@ def test_the_years_figures_match_the_records(demo_api):
         "depart_on": (clock.today() + timedelta(days=10)).isoformat(),
         "return_on": (clock.today() + timedelta(days=12)).isoformat()})
     assert trip.status_code == 201, trip.text
+    from tests.commemoration.helpers import make_event, make_slot
+
+    event = make_event(demo_api)
+    slot = make_slot(demo_api, event, event["facility_ids"][0], capacity=40)
+    booked = demo_api.post("/api/v1/bookings", headers=organizer,
+                           json={"slot_id": slot["id"], "group_name": "红安一中", "people": 35})
+    assert booked.status_code == 201, booked.text
+    asked = demo_api.post("/api/v1/proxy-visits", headers=organizer, json={
+        "martyr_id": demo_api.demo_martyr_id("张德胜"), "requester_name": "张卫东", "requester_phone": "13912345678",
+        "relation": "曾孙"})
+    assert asked.status_code == 201, asked.text
     after = demo_api.get("/api/v1/commemoration/summary", params={"year": year}, headers=organizer).json()
     assert after["trips"] == before["trips"] + 1 and after["trip_people"] == before["trip_people"] + 3
+    assert after["bookings"] == before["bookings"] + 1 and after["booked_people"] == before["booked_people"] + 35
+    assert after["events"] == before["events"] + 1
+    if year == clock.today().year:  # proxy requests count in the year they were made
+        assert after["proxy_visits"]["requested"] == before["proxy_visits"]["requested"] + 1
