@@ -33,9 +33,10 @@ from evidence.uploads import Accepted
 from memorials import audit, clock
 from memorials.actors import Actor
 from memorials.divisions import scoped
-from memorials.errors import Conflict, NotFound, ValidationProblem
+from memorials.errors import Conflict, ValidationProblem
 from memorials.models import Martyr
 from memorials.relatives import create_relative, list_relatives
+from memorials.scoping import get_or_404
 
 CLUE_FIELDS = ("name_variants", "hometown", "unit", "death_date", "place_of_death", "battle", "note")
 ENTRY_AUDITED = ("kind", "occurred_on", "source", "given_by", "content", "method", "lab", "result")
@@ -61,10 +62,7 @@ def _clues(values: dict[str, str]) -> dict[str, str]:
 
 
 def get_search(*, session: Session, search_id: int, actor: Actor, for_update: bool = False) -> FamilySearch:
-    search = session.get(FamilySearch, search_id, with_for_update=for_update or None)
-    if search is None or not actor.covers(search.division_code):
-        raise NotFound("family search", search_id)
-    return search
+    return get_or_404(session, FamilySearch, search_id, actor, entity="family search", lock=for_update)
 
 
 def create_search(*, session: Session, data: FamilySearchCreate, actor: Actor) -> FamilySearch:

@@ -106,13 +106,7 @@ def create_event(*, session: Session, actor: Actor, data: EventIn, idempotency_k
 
 
 def get_event(*, session: Session, event_id: int, actor: Actor, lock: bool = False) -> Event:
-    if lock:
-        event = session.scalar(select(Event).where(Event.id == event_id).with_for_update()
-                               .execution_options(populate_existing=True))
-        if event is None or not actor.covers(event.division_code):
-            raise NotFound("event", event_id)
-        return event
-    return get_or_404(session, Event, event_id, actor, entity="event")
+    return get_or_404(session, Event, event_id, actor, entity="event", lock=lock)
 
 
 def update_event(*, session: Session, actor: Actor, event: Event, data: EventUpdate) -> Event:

@@ -31,8 +31,9 @@ from evidence.uploads import Accepted
 from memorials import audit
 from memorials.actors import Actor
 from memorials.divisions import scoped
-from memorials.errors import NotFound, ValidationProblem
+from memorials.errors import ValidationProblem
 from memorials.models import Burial, Facility, User
+from memorials.scoping import get_or_404
 from memorials.workflow import Transition, Workflow
 
 
@@ -110,13 +111,7 @@ _PUBLIC = Actor(user_id=None, username="public", role="viewer", jurisdiction="")
 
 
 def get_visit(*, session: Session, visit_id: int, actor: Actor, lock: bool = False) -> ProxyVisit:
-    stmt = select(ProxyVisit).where(ProxyVisit.id == visit_id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    visit = session.scalar(stmt)
-    if visit is None or not actor.covers(visit.division_code):
-        raise NotFound("proxy_visit", visit_id)
-    return visit
+    return get_or_404(session, ProxyVisit, visit_id, actor, entity="proxy_visit", lock=lock)
 
 
 @dataclass

@@ -29,9 +29,14 @@ def in_scope(column: InstrumentedAttribute[str] | ColumnElement[str], actor: Act
     return scoped(column, actor.scope)
 
 
-def get_or_404(session: Session, model: type[T], ident: int, actor: Actor, *, entity: str) -> T:
-    """The row of ``model`` with this id, or ``NotFound`` when absent or outside the jurisdiction."""
-    row = session.get(model, ident)
+def get_or_404(session: Session, model: type[T], ident: int, actor: Actor, *, entity: str, lock: bool = False) -> T:
+    """The row of ``model`` with this id, or ``NotFound`` when absent or outside the jurisdiction.
+
+    ``lock`` takes the row lock (``SELECT ... FOR UPDATE`` on PostgreSQL; on
+    SQLite the write transaction already serialises writers) and reloads the
+    row, so a change checked against it cannot race another request's.
+    """
+    row = session.get(model, ident, with_for_update=lock or None, populate_existing=lock)
     if row is None or not actor.covers(row.division_code):
         raise NotFound(entity, ident)
     return row

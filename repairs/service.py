@@ -18,7 +18,7 @@ from inspections.models import Defect
 from memorials import audit
 from memorials.actors import Actor
 from memorials.divisions import common_division, scoped, within
-from memorials.errors import Forbidden, NotFound, ValidationProblem
+from memorials.errors import Forbidden, ValidationProblem
 from memorials.models import Facility
 from memorials.permissions import Role
 from memorials.scoping import get_or_404
@@ -112,13 +112,7 @@ def create_project(*, session: Session, actor: Actor, data: ProjectIn, idempoten
 
 
 def get_project(*, session: Session, project_id: int, actor: Actor, lock: bool = False) -> RepairProject:
-    if lock:
-        project = session.scalar(select(RepairProject).where(RepairProject.id == project_id).with_for_update()
-                                 .execution_options(populate_existing=True))
-        if project is None or not actor.covers(project.division_code):
-            raise NotFound("repair", project_id)
-        return project
-    return get_or_404(session, RepairProject, project_id, actor, entity="repair")
+    return get_or_404(session, RepairProject, project_id, actor, entity="repair", lock=lock)
 
 
 def update_project(*, session: Session, actor: Actor, project: RepairProject, data: ProjectUpdate) -> RepairProject:
