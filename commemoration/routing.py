@@ -27,6 +27,7 @@ OR-Tools is imported inside the solver, so that the server starts without it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -254,6 +255,21 @@ def plan_route(start: Stop, stops: Sequence[Stop], *, depart: datetime, speed_km
 
 def _solve(matrix: list[list[float]], service_s: list[int], slots: list[_Slot | None], speed_kmh: float,
            round_trip: bool, time_limit_s: float, *, hard: bool) -> list[int] | None:
+    """The visiting order (node numbers), the same for the same question while the process lives.
+
+    The search runs until its time limit, so two searches may settle on
+    different orders of equal or nearly equal length; remembering the answer
+    keeps the route page, its printout and the API in agreement, and a reload
+    costs nothing.
+    """
+    found = _search(tuple(map(tuple, matrix)), tuple(service_s), tuple(slots), speed_kmh, round_trip,
+                    time_limit_s, hard)
+    return None if found is None else list(found)
+
+
+@functools.lru_cache(maxsize=256)
+def _search(matrix: tuple[tuple[float, ...], ...], service_s: tuple[int, ...], slots: tuple[_Slot | None, ...],
+            speed_kmh: float, round_trip: bool, time_limit_s: float, hard: bool) -> tuple[int, ...] | None:
     """OR-Tools routing with one vehicle; node 0 is the start, an open route ends at a free extra node."""
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -295,4 +311,4 @@ def _solve(matrix: list[list[float]], service_s: list[int], slots: list[_Slot | 
     while not model.IsEnd(index):
         sequence.append(manager.IndexToNode(index))
         index = solution.Value(model.NextVar(index))
-    return sequence
+    return tuple(sequence)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from commemoration import routing
 from commemoration.routing import Stop, plan_route, schedule, travel_seconds
 from gis.geodesy import distance_m
 from memorials.errors import ValidationProblem
@@ -111,6 +112,20 @@ def test_timetable_keeps_every_slot_and_waits_when_early():
         leave, here = leg.leave, leg.stop
     assert route.back is not None and route.back.stop == BUREAU and route.back.arrive > leave
     assert route.total_m == pytest.approx(sum(leg.distance_m for leg in route.legs) + route.back.distance_m)
+
+
+def test_the_same_question_gets_the_same_route_without_searching_again():
+    stops = _instance(5, 6, windows=True)
+    first = plan_route(BUREAU, stops, depart=DEPART, speed_kmh=SPEED, round_trip=True, time_limit_s=0.3)
+    searched = routing._search.cache_info()
+    again = plan_route(BUREAU, list(stops), depart=DEPART, speed_kmh=SPEED, round_trip=True, time_limit_s=0.3)
+    assert routing._search.cache_info().hits == searched.hits + 1
+    assert routing._search.cache_info().misses == searched.misses
+    assert [s.key for s in again.order] == [s.key for s in first.order] and again.total_m == first.total_m
+    later = plan_route(BUREAU, stops, depart=DEPART + timedelta(minutes=30), speed_kmh=SPEED, round_trip=True,
+                       time_limit_s=0.3)
+    assert routing._search.cache_info().misses == searched.misses + 1  # another question: searched afresh
+    assert later.depart == DEPART + timedelta(minutes=30)
 
 
 def test_a_slot_decides_the_order_over_distance():
