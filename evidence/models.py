@@ -48,6 +48,10 @@ class Kind(StrEnum):
     document = "document"
 
 
+SYNTHETIC_PREFIX = "synthetic/"
+"""How the photo rows of a synthetic registry (``memorials demo --synthetic``) start their filename: their
+sha256 is random and no file exists for them, by design; ``memorials fsck`` counts them apart."""
+
 MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "HEIF": "image/heic", "PDF": "application/pdf"}
 
 
