@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 import uuid
@@ -77,6 +78,7 @@ def run(args: argparse.Namespace) -> str:
         commit = time.perf_counter() - committing
         total = time.perf_counter() - start
         after = _load_average()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
         with engine.connect() as conn:
             size = conn.scalar(text("SELECT pg_database_size(current_database())"))
             sizes = {t: conn.scalar(text(f"SELECT pg_total_relation_size('{t}')")) for t in report.rows}
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace) -> str:
     if args.national_keep:
         print(f"kept: {url}", file=sys.stderr)
     assert counted == report.rows, (counted, report.rows)
-    return _markdown(args, report, commit, total, size, sizes, before, after)
+    return _markdown(args, report, commit, total, size, sizes, before, after, peak)
 
 
 def _progress(label: str, total: int) -> Callable[[int], None]:
@@ -98,7 +100,7 @@ def _progress(label: str, total: int) -> Callable[[int], None]:
     return lambda _n: None
 
 
-def _markdown(args, report, commit, total, size, sizes, before, after) -> str:  # type: ignore[no-untyped-def]
+def _markdown(args, report, commit, total, size, sizes, before, after, peak) -> str:  # type: ignore[no-untyped-def]
     n, m = args.national_facilities, args.national_martyrs
     lines = [
         f"`python -m benchmarks --only national_load --national-facilities {n} --national-martyrs {m}` "
@@ -128,7 +130,7 @@ def _markdown(args, report, commit, total, size, sizes, before, after) -> str:  
         f"| **total** | **{total:.1f}** ({total / 60:.1f} min) | | |",
         "",
         f"{sum(report.rows.values()):,} rows in all; database size {size / 2**30:.2f} GB "
-        "(divisions and schema included). The rest of each stage is generating the rows in Python (one core). "
+        f"(divisions and schema included); the loading process peaked at {peak:,.0f} MB. The rest of each stage is generating the rows in Python (one core). "
         "Photo rows name files under `synthetic/` that do not exist (`memorials fsck` counts them apart).",
     ]
     return "\n".join(lines)

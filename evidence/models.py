@@ -33,7 +33,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Float, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ColumnElement, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence.location import Verification
@@ -102,3 +102,8 @@ class Attachment(Base):
     @property
     def media_type(self) -> str:
         return MEDIA_TYPES.get(self.format, "application/octet-stream")
+
+
+def has_files() -> ColumnElement[bool]:
+    """Attachment rows whose bytes should be in the store: all but a synthetic registry's photo rows."""
+    return Attachment.filename.not_like(f"{SYNTHETIC_PREFIX}%")

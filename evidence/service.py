@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from evidence.location import PhotoProof
-from evidence.models import SYNTHETIC_PREFIX, Attachment, Kind
+from evidence.models import Attachment, Kind, has_files
 from evidence.photos import PhotoFacts
 from evidence.store import Store, StoredFile, original_key, screen_key, thumb_key
 from evidence.uploads import Accepted
@@ -114,7 +114,7 @@ def check_store(*, session: Session, store: Store, remove_before: datetime | Non
     removes it.
     """
     files = list(store.files())
-    real = Attachment.filename.not_like(f"{SYNTHETIC_PREFIX}%")
+    real = has_files()
     referenced = {sha: kind for sha, kind in session.execute(
         select(Attachment.sha256, Attachment.kind).where(real).distinct())}
     synthetic = session.scalar(select(func.count(Attachment.id)).where(~real)) or 0

@@ -1,20 +1,22 @@
 """Bulk loading for the synthetic registry: COPY on PostgreSQL, batched ``executemany`` on SQLite.
 
 Rows are plain tuples in a table's column order (Python values: aware
-datetimes, dates, dicts for JSON), written inside the
-caller's transaction (nothing is half-loaded: a failure rolls everything
-back). Ids are given by the loader, not by the database, so that rows can
+datetimes, dates, dicts for JSON), written inside the caller's
+transaction (nothing is half-loaded: a failure rolls everything back). Ids are given by the loader, not by the database, so that rows can
 name each other before they are written: :meth:`BulkWriter.next_id` takes
 the table's highest id under a lock that keeps other writers out until the
 transaction ends, and :meth:`BulkWriter.finish` moves PostgreSQL's sequence
 past what was written.
 
 On PostgreSQL rows go by binary COPY, typed by the table's own column
-types (psycopg's C adapters; several times faster than text COPY). A large load into a small table builds the table's secondary
-indexes and checks its foreign keys once, afterwards, as ``pg_restore``
-does (:meth:`BulkWriter.deferred`): cheaper than keeping them row by row.
+types (psycopg's C adapters; several times faster than text COPY). A
+large load into a small table builds the table's secondary indexes and
+checks its foreign keys once, afterwards, as ``pg_restore`` does
+(:meth:`BulkWriter.deferred`): cheaper than keeping them row by row.
 Indexes that back a primary key or a unique constraint stay. Then
-``ANALYZE``, so the planner knows the new sizes at once.
+``ANALYZE``, so the planner knows the new sizes at once. Dropping a key
+locks its table until the load commits: load a national registry with the
+app stopped (or let its requests wait), as one loads a dump.
 """
 
 from __future__ import annotations

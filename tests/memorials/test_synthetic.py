@@ -11,7 +11,7 @@ import json
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
@@ -83,9 +83,28 @@ def test_same_seed_same_rows_on_either_backend(db_url, templates, tmp_path):
     engine.dispose()
 
 
+def _schema(engine: Engine) -> set[tuple[str, ...]]:
+    """Every index and constraint of the tables the loader fills, as the database describes them."""
+    tables = [m.__tablename__ for m in TABLES]
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            return {tuple(r) for r in conn.exec_driver_sql(
+                "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master WHERE tbl_name IN (%s)"
+                % ", ".join(f"'{t}'" for t in tables))}
+        indexes = conn.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:t)"),
+                               {"t": tables})
+        constraints = conn.execute(text("SELECT conname, pg_get_constraintdef(oid), convalidated::text "
+                                        "FROM pg_constraint WHERE conrelid::regclass::text = ANY(:t)"), {"t": tables})
+        return {tuple(r) for r in indexes} | {tuple(r) for r in constraints}
+
+
 @pytest.mark.both_backends
 def test_a_seed_loads_once_and_sequences_move_on(db_url):
+    engine = create_db_engine(db_url)
+    schema = _schema(engine)
     load(db_url, count=10, martyrs=10)
+    assert _schema(engine) == schema  # indexes and foreign keys built after the load are all back, validated
+    engine.dispose()
     with pytest.raises(Conflict, match="seed 3"):
         load(db_url, count=10, martyrs=10)
     load(db_url, count=10, martyrs=10, seed=5)
