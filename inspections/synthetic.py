@@ -40,6 +40,8 @@ DEFECT_CHANCE = {"fair": 0.15, "poor": 0.7, "critical": 0.9}
 RESOLVED_CHANCE = 0.75
 """Share of defects older than two months since put right."""
 M_PER_DEG = 111_320.0
+SHUTTER = [timedelta(seconds=30 * position) for position in range(8)]
+"""When each photo of a patrol was taken, after its start."""
 
 INSPECTION_COLUMNS = ("id", "facility_id", "division_code", "level", "inspector_id", "inspector_name",
                       "performed_at", "period", "checklist", "grade", "notes", "photo_count", "verified_count",
@@ -69,27 +71,19 @@ def months_up_to(day: date, count: int) -> list[tuple[int, int]]:
     return [divmod(i, 12) for i in range(index - count + 1, index + 1)]
 
 
-class _Ids:
-    def __init__(self, first: int) -> None:
-        self.next = first
-
-    def take(self) -> int:
-        self.next += 1
-        return self.next - 1
-
-
 def add_synthetic(run: SyntheticRun) -> str:
     """Patrols by month for every standing synthetic facility, with photo rows and defects."""
     if not run.facilities or run.months <= 0:
         return "no synthetic patrols"
     inspector = _inspector(run.session)
     rng = run.rng("inspections")
-    months = [(y, m + 1) for y, m in months_up_to(run.as_of, run.months)]
+    months = [(y, m + 1, run.as_of.day if (y, m + 1) == (run.as_of.year, run.as_of.month) else _month_days(y, m + 1),
+               f"{y}-{m + 1:02d}") for y, m in months_up_to(run.as_of, run.months)]
     bulk = run.bulk
     expected = int(len(run.facilities) * len(months) * 0.8)
     advance = run.stage("patrols", len(run.facilities))
     with bulk.deferred("inspections", "attachments", "defects", expected=expected):
-        ids = [_Ids(bulk.next_id(t)) for t in ("inspections", "attachments", "defects")]
+        ids = [bulk.next_id(t) for t in ("inspections", "attachments", "defects")]
         for start in range(0, len(run.facilities), CHUNK):
             chunk = run.facilities[start:start + CHUNK]
             patrols: list[tuple] = []
@@ -107,51 +101,57 @@ def add_synthetic(run: SyntheticRun) -> str:
 
 
 def _facility_year(run: SyntheticRun, rng: Random, facility: SyntheticFacility, inspector_id: int,
-                   months: list[tuple[int, int]], ids: list[_Ids], patrols: list, photos: list,
+                   months: list[tuple[int, int, int, str]], ids: list[int], patrols: list, photos: list,
                    defects: list) -> None:
+    """One facility's patrols, photo rows and defects; ``ids`` holds the next id of each table and moves on."""
+    random = rng.random
+    proofs, photo_counts = PROOF.table, PHOTOS.table
+    assert proofs is not None and photo_counts is not None
     diligence = float(DILIGENCE(rng))  # type: ignore[arg-type]
-    cos_lat = max(0.01, math.cos(math.radians(facility.latitude)))
-    as_of = run.as_of
-    for year, month in months:
-        if rng.random() >= diligence:
+    lon0, lat0 = facility.longitude, facility.latitude
+    lon_m = M_PER_DEG * max(0.01, math.cos(math.radians(lat0)))
+    named = f"{SYNTHETIC_PREFIX}{facility.code}-"
+    inspection_id, photo_id, defect_id = ids
+    for year, month, last_day, period in months:
+        if random() >= diligence:
             continue
-        last_day = as_of.day if (year, month) == (as_of.year, as_of.month) else _month_days(year, month)
-        minute = int(rng.random() * 600)  # 8:00–17:59 in China
-        at = datetime(year, month, 1 + int(rng.random() * last_day), minute // 60, minute % 60, tzinfo=timezone.utc)
+        minute = int(random() * 600)  # 8:00–17:59 in China
+        at = datetime(year, month, 1 + int(random() * last_day), minute // 60, minute % 60, tzinfo=timezone.utc)
         grade = str(GRADES(rng))
         problems = rng.sample(CONDITION_ITEMS, 1 if grade == "fair" else rng.randint(1, 2)) if grade != "good" else []
-        inspection_id = ids[0].take()
-        count, verified, located = int(PHOTOS(rng)), 0, 0  # type: ignore[call-overload]
-        for position in range(1, count + 1):
-            proof = str(PROOF(rng))
+        count, verified, located = photo_counts[int(random() * PHOTOS.total)], 0, 0
+        for position in range(1, count + 1):  # type: ignore[call-overload]
+            proof = proofs[int(random() * PROOF.total)]
             lon = lat = distance = None
             if proof != "no_gps":
                 located += 1
-                distance = rng.uniform(2, 180) if proof == "verified" else rng.uniform(250, 3000)
-                bearing = rng.uniform(0, 2 * math.pi)
-                lon = round(facility.longitude + distance * math.sin(bearing) / (M_PER_DEG * cos_lat), 6)
-                lat = round(facility.latitude + distance * math.cos(bearing) / M_PER_DEG, 6)
+                distance = 2 + random() * 178 if proof == "verified" else 250 + random() * 2750
+                bearing = random() * math.tau
+                lon = round(lon0 + distance * math.sin(bearing) / lon_m, 6)
+                lat = round(lat0 + distance * math.cos(bearing) / M_PER_DEG, 6)
                 distance = round(distance, 1)
                 verified += proof == "verified"
-            taken = at + timedelta(seconds=30 * position)
-            photos.append((ids[1].take(), OWNER_TYPE, inspection_id, position, "photo", f"{rng.getrandbits(256):064x}",
-                           f"{SYNTHETIC_PREFIX}{facility.code}-{year}{month:02d}-{position}.jpg", "JPEG",
-                           1_500_000 + int(rng.random() * 4_500_000), 4000, 3000, taken, lon, lat, distance, proof, False,
-                           at))
+            photos.append((photo_id, OWNER_TYPE, inspection_id, position, "photo", f"{rng.getrandbits(256):064x}",
+                           f"{named}{period}-{position}.jpg", "JPEG", 1_500_000 + int(random() * 4_500_000),
+                           4000, 3000, at + SHUTTER[position], lon, lat, distance, proof, False, at))
+            photo_id += 1
         patrols.append((inspection_id, facility.id, facility.division_code, "patrol", inspector_id, "合成巡查员", at,
-                        f"{year}-{month:02d}", {key: {"result": "problem"} for key in problems}, grade, "合成数据",
+                        period, {key: {"result": "problem"} for key in problems}, grade, "合成数据",
                         count, verified, None if located else "合成数据：照片无位置信息", at))
         for key in problems:
-            if rng.random() >= DEFECT_CHANCE[grade]:
+            if random() >= DEFECT_CHANCE[grade]:
                 continue
             item = ITEMS[key]
             severity = at_least(default_severity(grade), item.min_severity)
             deadline = at.date() + timedelta(days=DEADLINE_DAYS[severity])
-            old = (as_of - at.date()).days > 60
-            resolved = at + timedelta(days=rng.randint(3, 50)) if old and rng.random() < RESOLVED_CHANCE else None
-            defects.append((ids[2].take(), facility.id, facility.division_code, inspection_id, key, item.category,
+            old = (run.as_of - at.date()).days > 60
+            resolved = at + timedelta(days=rng.randint(3, 50)) if old and random() < RESOLVED_CHANCE else None
+            defects.append((defect_id, facility.id, facility.division_code, inspection_id, key, item.category,
                             severity, item.problem, deadline, "", "resolved" if resolved else "open", resolved,
                             "合成数据" if resolved else "", "note" if resolved else None, at))
+            defect_id += 1
+        inspection_id += 1
+    ids[:] = [inspection_id, photo_id, defect_id]
 
 
 def _month_days(year: int, month: int) -> int:

@@ -58,14 +58,23 @@ FEMALE = 0.03
 
 
 class Picker:
-    """Weighted choice without ``random.choices``' per-call setup."""
+    """Weighted choice without ``random.choices``' per-call setup.
+
+    Whole-number weights (shares per hundred or per thousand) pick from a
+    table that holds each value as many times as its weight: one index,
+    exact proportions. Fractional weights search the running totals.
+    """
 
     def __init__(self, weighted: Sequence[tuple[object, float]]) -> None:
         self.values = [v for v, _ in weighted]
         self.bounds = list(accumulate(w for _, w in weighted))
         self.total = self.bounds[-1]
+        whole = all(isinstance(w, int) for _, w in weighted) and self.total <= 10_000
+        self.table = [v for v, w in weighted for _ in range(int(w))] if whole else None
 
     def __call__(self, rng: Random) -> object:
+        if self.table is not None:
+            return self.table[int(rng.random() * self.total)]
         return self.values[bisect(self.bounds, rng.random() * self.total)]
 
 
