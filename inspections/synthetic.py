@@ -81,7 +81,7 @@ def add_synthetic(run: SyntheticRun) -> str:
                f"{y}-{m + 1:02d}") for y, m in months_up_to(run.as_of, run.months)]
     bulk = run.bulk
     expected = int(len(run.facilities) * len(months) * 0.8)
-    advance = run.stage("patrols", len(run.facilities))
+    advance = run.stage("patrols (by facility)", len(run.facilities))
     with bulk.deferred("inspections", "attachments", "defects", expected=expected):
         ids = [bulk.next_id(t) for t in ("inspections", "attachments", "defects")]
         for start in range(0, len(run.facilities), CHUNK):

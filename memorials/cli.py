@@ -128,9 +128,12 @@ def _synthetic(count: int, martyrs: int, months: int, seed: int, as_of: str | No
     except ValueError:
         fail(f"--as-of: {as_of!r} is not a date YYYY-MM-DD")
         return
+    if day is not None and day > clock.today():
+        fail(f"--as-of: {day} is in the future; patrols cannot have been filed then")
+        return
     try:
         with open_session() as session, Progress(
-            TextColumn("[bold]{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("[bold]{task.description:<21}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TimeRemainingColumn(), console=err, transient=True,
         ) as bar:
             def stage(label: str, total: int) -> Callable[[int], None]:

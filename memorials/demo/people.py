@@ -37,13 +37,13 @@ MALE_CHARS = ("德明国华建文志春山福贵成金有清海富荣生林长�
               "秋冬玉朝廷得安如良善士子之大小三四五六")
 FEMALE_CHARS = "秀英兰珍凤桂梅玉芳翠花云莲淑琴素霞荣桃香菊娥贞惠敏雪春月"
 
-ERAS: tuple[tuple[int, int, float, tuple[str, ...]], ...] = (
-    # first year, last year, share, battles of the period
-    (1924, 1936, 0.18, ("北伐战争", "南昌起义", "秋收起义", "反“围剿”作战", "长征", "湘江战役", "土地革命战争")),
-    (1937, 1945, 0.26, ("平型关战役", "百团大战", "台儿庄战役", "抗日战争", "敌后游击战", "反“扫荡”作战")),
-    (1946, 1949, 0.33, ("辽沈战役", "淮海战役", "平津战役", "渡江战役", "孟良崮战役", "解放战争", "剿匪作战")),
-    (1950, 1953, 0.15, ("抗美援朝战争", "上甘岭战役", "长津湖战役", "剿匪作战")),
-    (1954, 2020, 0.08, ("边境作战", "抢险救灾", "执行任务", "对越自卫反击战", "抗洪抢险")),
+ERAS: tuple[tuple[int, int, int, tuple[str, ...]], ...] = (
+    # first year, last year, share per hundred, battles of the period
+    (1924, 1936, 18, ("北伐战争", "南昌起义", "秋收起义", "反“围剿”作战", "长征", "湘江战役", "土地革命战争")),
+    (1937, 1945, 26, ("平型关战役", "百团大战", "台儿庄战役", "抗日战争", "敌后游击战", "反“扫荡”作战")),
+    (1946, 1949, 33, ("辽沈战役", "淮海战役", "平津战役", "渡江战役", "孟良崮战役", "解放战争", "剿匪作战")),
+    (1950, 1953, 15, ("抗美援朝战争", "上甘岭战役", "长津湖战役", "剿匪作战")),
+    (1954, 2020, 8, ("边境作战", "抢险救灾", "执行任务", "对越自卫反击战", "抗洪抢险")),
 )
 RANKS = (("战士", 55), ("班长", 15), ("副班长", 6), ("排长", 8), ("连长", 5), ("指导员", 3), ("营长", 2),
          ("民兵", 4), ("干部", 2))
@@ -51,7 +51,7 @@ ETHNICITIES = (("汉族", 915), ("壮族", 13), ("回族", 8), ("满族", 7), ("
                ("土家族", 6), ("彝族", 6), ("蒙古族", 4), ("藏族", 4), ("朝鲜族", 3), ("侗族", 3), ("瑶族", 2),
                ("白族", 2), ("布依族", 2), ("哈尼族", 1), ("黎族", 1), ("傣族", 1))
 
-DATE_SHAPES = (("full", 0.34), ("month", 0.28), ("year", 0.28), ("unknown", 0.10))
+DATE_SHAPES = (("full", 34), ("month", 28), ("year", 28), ("unknown", 10))
 """How precisely a death date is known: YYYY-MM-DD, YYYY-MM, YYYY, or not at all."""
 BIRTH_KNOWN = 0.45
 FEMALE = 0.03
@@ -69,7 +69,7 @@ class Picker:
         self.values = [v for v, _ in weighted]
         self.bounds = list(accumulate(w for _, w in weighted))
         self.total = self.bounds[-1]
-        whole = all(isinstance(w, int) for _, w in weighted) and self.total <= 10_000
+        whole = all(isinstance(w, int) for _, w in weighted) and self.total <= 100_000
         self.table = [v for v, w in weighted for _ in range(int(w))] if whole else None
 
     def __call__(self, rng: Random) -> object:
@@ -78,7 +78,7 @@ class Picker:
         return self.values[bisect(self.bounds, rng.random() * self.total)]
 
 
-_surname = Picker(list(SURNAMES.items()))
+_surname = Picker([(name, round(share * 20)) for name, share in SURNAMES.items()])
 _era = Picker([(era, era[2]) for era in ERAS])
 _rank = Picker(RANKS)
 _ethnicity = Picker(ETHNICITIES)

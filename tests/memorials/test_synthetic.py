@@ -128,6 +128,8 @@ def test_the_command_loads_and_says_what(db_url, tmp_path):
     assert "synthetic patrols over 2 months" in result.output
     bad = runner.invoke(cli, ["demo", "--synthetic", "5", "--as-of", "31.1.2026"], env=env)
     assert bad.exit_code == 2 and "--as-of" in bad.output
+    future = runner.invoke(cli, ["demo", "--synthetic", "5", "--as-of", "2999-01-01"], env=env)
+    assert future.exit_code == 2 and "in the future" in future.output
     engine = create_db_engine(db_url)
     with transaction(session_factory(engine)) as s:
         assert s.scalar(select(func.count(Facility.id))) == 40
