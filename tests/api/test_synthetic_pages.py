@@ -47,3 +47,10 @@ def test_lists_searches_and_pages_on_a_synthetic_registry(synthetic, api):
         assert resp.status_code == 200, (path, resp.status_code, resp.text[:300])
     page = api.get("/martyrs", params={"q": martyr_name}, headers=admin).text
     assert martyr_name in page
+    # The patrol year as compliance and the map's layers read it.
+    compliance = api.get("/api/v1/compliance", params={"division": county[:2] + "0000", "from": "2025-04",
+                                                       "to": "2026-03"}, headers=admin)
+    assert compliance.status_code == 200 and "2026-03" in compliance.text, compliance.text[:300]
+    for layer in ("overdue", "defects"):
+        data = api.get("/map/data", params={"bbox": "73,18,135,54", "zoom": 4, "layer": layer}, headers=admin)
+        assert data.status_code == 200 and data.json()["features"], (layer, data.text[:300])
