@@ -49,11 +49,12 @@ KIND_NAMES = {
     "memorial_hall": "纪念馆", "columbarium": "骨灰堂", "name_wall": "英名墙", "statue": "烈士塑像",
     "memorial_square": "纪念广场", "other": "纪念设施",
 }
-# Per kind: shares of national, provincial, municipal, county, unrated (per thousand).
+# Per kind: shares of national, provincial, municipal, county, unrated (per thousand): some 300 of
+# 200,000 national (the State Council's lists hold about as many), nearly every scattered grave unrated.
 LEVELS = ("national", "provincial", "municipal", "county", "unrated")
 LEVEL_SHARES = {
-    "cemetery": (30, 120, 200, 400, 250), "memorial_hall": (40, 150, 200, 350, 260),
-    "monument": (5, 40, 100, 300, 555), "central_burial_area": (0, 10, 60, 300, 630),
+    "cemetery": (15, 100, 200, 400, 285), "memorial_hall": (20, 120, 200, 350, 310),
+    "monument": (2, 30, 100, 300, 568), "central_burial_area": (0, 10, 60, 300, 630),
     "memorial_square": (5, 30, 100, 300, 565), "statue": (2, 20, 80, 250, 648),
     "name_wall": (0, 10, 60, 250, 680), "columbarium": (0, 10, 50, 250, 690),
     "other": (0, 10, 40, 150, 800), "scattered_grave": (0, 0, 2, 40, 958),
