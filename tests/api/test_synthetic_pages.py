@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from evidence.models import Attachment
 from inspections.models import Defect, Inspection
 from memorials.db import create_db_engine, session_factory, transaction
 from memorials.models import Burial, Facility, Martyr
@@ -20,7 +21,8 @@ def synthetic(db_url) -> dict[str, object]:
         grave = s.get(Facility, burial.facility_id)
         martyr = s.get(Martyr, burial.martyr_id)
         found = {"facility": (grave.id, grave.name, grave.division_code), "martyr": (martyr.id, martyr.name),
-                 "inspection": s.scalar(select(Inspection.id).limit(1)), "defect": s.scalar(select(Defect.id).limit(1))}
+                 "inspection": s.scalar(select(Inspection.id).limit(1)), "defect": s.scalar(select(Defect.id).limit(1)),
+                 "photo": s.scalar(select(Attachment.sha256).limit(1))}
     engine.dispose()
     return found
 
@@ -47,6 +49,8 @@ def test_lists_searches_and_pages_on_a_synthetic_registry(synthetic, api):
         assert resp.status_code == 200, (path, resp.status_code, resp.text[:300])
     page = api.get("/martyrs", params={"q": martyr_name}, headers=admin).text
     assert martyr_name in page
+    # A synthetic photo row has no file: its bytes are simply not found (never a server error).
+    assert api.get(f"/api/v1/photos/{synthetic['photo']}/thumb", headers=admin).status_code == 404
     # The patrol year as compliance and the map's layers read it.
     compliance = api.get("/api/v1/compliance", params={"division": county[:2] + "0000", "from": "2025-04",
                                                        "to": "2026-03"}, headers=admin)
