@@ -10,8 +10,9 @@ made certain, not hoped for:
   PostgreSQL: the ``attachments`` table, so the server's transaction has
   already written its inspection row and waits to write the photos' rows);
 * a relocation case's withdrawal that cannot commit (PostgreSQL: the case's
-  new state is written, the audit entry waits on the ``audit_entries``
-  table; SQLite: the request waits for the write lock).
+  row is already updated in the server's open transaction, its withdrawal
+  reason written, and the audit entry waits on the ``audit_entries`` table;
+  SQLite: the request waits for the write lock).
 
 All three are in flight when the server is killed, once (a restart costs
 more than the rest of the test).
