@@ -5,7 +5,8 @@ migration files changed (the core's ``migrations/versions`` and each domain
 package's ``*/migrations``). For each one this script checks the commit out
 in a temporary ``git worktree``, runs that release's own ``memorials init``
 and ``memorials demo`` into a fresh SQLite file and a fresh PostgreSQL
-database, and keeps
+database, files one patrol with two photos through that release's own API
+(when it has patrols; with its own ``tests/factories.py``), and keeps
 
 * ``<name>.sqlite.sql.gz``: ``sqlite3 FILE .dump`` (the sqlite3 command line; it keeps the R*Tree tables);
 * ``<name>.postgresql.sql.gz``: plain ``pg_dump --no-owner --no-privileges``;
@@ -77,12 +78,62 @@ def _metadata(tree: Path, site: Path) -> str:
     return project["scripts"]["memorials"]
 
 
+# One patrol with two photos (one geotagged at the site, one without GPS), filed through the release's own
+# API with its own test factories, so that every release with patrols leaves inspections and their photo rows.
+PATROL = """
+import json
+from fastapi.testclient import TestClient
+from api.main import create_app
+from memorials.db import create_db_engine, session_factory, transaction
+from memorials.settings import Settings
+from memorials.users import create_user
+from tests.factories import PASSWORD, gps_jpeg, inspection_files, inspection_json
+
+settings = Settings()
+engine = create_db_engine(settings.resolved_database_url())
+with transaction(session_factory(engine, write=True)) as s:
+    create_user(session=s, username="fixture_inspector", password=PASSWORD, role="inspector", jurisdiction="421122")
+engine.dispose()
+with TestClient(create_app(settings)) as client:
+    token = client.post("/api/v1/auth/token", data={"username": "fixture_inspector", "password": PASSWORD})
+    headers = {"Authorization": "Bearer " + token.json()["access_token"]}
+    site = client.get("/api/v1/facilities?q=421122-0012", headers=headers).json()["items"][0]
+    photos = [gps_jpeg(site["longitude"], site["latitude"]), gps_jpeg(None, None)]
+    answer = client.post("/api/v1/inspections", headers={**headers, "Idempotency-Key": "release-fixture"},
+                         data={"inspection": json.dumps(inspection_json(site["id"]))}, files=inspection_files(photos))
+    assert answer.status_code == 201, answer.text
+"""
+
+
+def _environment(tree: Path, site: Path, url: str, photos: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": f"{site}{os.pathsep}{tree}", "MEMORIALS_DATABASE_URL": url,
+            "MEMORIALS_PHOTO_DIR": str(photos), "MEMORIALS_TILES": "none", "COLUMNS": "200"}
+
+
+def _python(tree: Path, env: dict[str, str], code: str, *args: str) -> None:
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=tree, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{args or 'patrol'} failed in {tree}: {done.stdout[-1000:]} {done.stderr[-3000:]}")
+
+
 def run_release(tree: Path, site: Path, script: str, url: str, photos: Path, *args: str) -> None:
+    """``memorials ARGS`` as the release had it, on ``url``."""
     module, _, attribute = script.partition(":")
-    env = {**os.environ, "PYTHONPATH": f"{site}{os.pathsep}{tree}", "MEMORIALS_DATABASE_URL": url,
-           "MEMORIALS_PHOTO_DIR": str(photos), "COLUMNS": "200"}
     code = f"import sys; from {module} import {attribute} as app; sys.argv = ['memorials', *sys.argv[1:]]; app()"
-    subprocess.run([sys.executable, "-c", code, *args], cwd=tree, env=env, check=True, capture_output=True)
+    _python(tree, _environment(tree, site, url, photos), code, *args)
+
+
+def file_patrol(tree: Path, site: Path, url: str, photos: Path) -> None:
+    """A patrol through the release's own API, when the release has patrols."""
+    if (tree / "inspections").is_dir():
+        _python(tree, _environment(tree, site, url, photos), PATROL)
+
+
+def make(tree: Path, site: Path, script: str, url: str, photos: Path) -> None:
+    """The release's ``init``, ``demo`` and one patrol on an empty database at ``url``."""
+    for step in (("init",), ("demo",)):
+        run_release(tree, site, script, url, photos, *step)
+    file_patrol(tree, site, url, photos)
 
 
 def counts(url: str) -> dict[str, int]:
@@ -105,8 +156,7 @@ def build(release: dict[str, str], postgres: str | None, work: Path) -> dict[str
         script = _metadata(tree, site)
         db = work / f"{commit[:8]}.db"
         sqlite_url = f"sqlite:///{db}"
-        for step in (("init",), ("demo",)):
-            run_release(tree, site, script, sqlite_url, work / f"photos-{commit[:8]}", *step)
+        make(tree, site, script, sqlite_url, work / f"photos-{commit[:8]}")
         entry = {**release, "sqlite": counts(sqlite_url)}
         with sqlite3.connect(db) as conn:
             entry["heads"] = sorted(r[0] for r in conn.execute("SELECT version_num FROM alembic_version"))
@@ -128,8 +178,7 @@ def _postgres(tree: Path, site: Path, script: str, admin_url: str, commit: str, 
     url = make_url(admin_url).set(database=database)
     try:
         plain = url.render_as_string(hide_password=False)
-        for step in (("init",), ("demo",)):
-            run_release(tree, site, script, plain, work / f"pg-photos-{commit[:8]}", *step)
+        make(tree, site, script, plain, work / f"pg-photos-{commit[:8]}")
         libpq = plain.replace("postgresql+psycopg://", "postgresql://")
         dump = subprocess.run(["pg_dump", "--no-owner", "--no-privileges", "--dbname", libpq],
                               check=True, capture_output=True, text=True).stdout

@@ -2,7 +2,8 @@
 
 ``tests/fixtures/releases/`` holds, per release (a commit on main where the
 set of migrations changed), the database that release's own ``memorials
-init`` and ``memorials demo`` made, as SQL text for SQLite and PostgreSQL,
+init`` and ``memorials demo`` made, with one patrol of two photos filed
+through its own API from the release with patrols on, as SQL text for SQLite and PostgreSQL,
 and a manifest with its row counts (``scripts/build_release_fixtures.py``
 makes them). Each is loaded into a fresh database, upgraded with the current
 migrations, and then: every table it had still holds its rows, the
@@ -102,6 +103,9 @@ def _check(release: dict, backend: str, url: str, tmp_path: Path) -> None:
             kept = {t: conn.scalar(text(f'SELECT count(*) FROM "{t}"')) for t in counts
                     if t in after_tables and t != "alembic_version"}
         assert kept == {t: n for t, n in counts.items() if t in kept}
+        with engine.connect() as conn:  # a patrol's photos moved from inspection_photos to attachments (0005)
+            photos = conn.scalar(text("SELECT count(*) FROM attachments"))
+        assert photos == counts.get("attachments", 0) + counts.get("inspection_photos", 0)
         assert _content(engine) == before
         with transaction(session_factory(engine, write=True)) as session:
             findings = [f for _, check in domains.integrity_checks() for f in check(session)]
