@@ -7,11 +7,14 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
 from api.idempotency import replay_response
 from api.ratelimit import RateLimited
 from api.templating import render
+from memorials.db import unavailable
 from memorials.errors import (
     Conflict,
     Forbidden,
@@ -20,6 +23,9 @@ from memorials.errors import (
     ValidationProblem,
 )
 from memorials.idempotency import Replay
+
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = "数据库暂时无法连接，请稍后重试。The database is unavailable for a moment; retry shortly."
 
 
 def _field_detail(problems: list[tuple[str, str]], where: str = "body") -> list[dict[str, object]]:
@@ -89,6 +95,19 @@ def install_error_handlers(app: FastAPI) -> None:
             {"detail": "the record was changed by someone else meanwhile; reload it and try again"},
             status_code=409,
         )
+
+    async def _database(request: Request, exc: Exception) -> Response:
+        if not unavailable(exc):
+            raise exc  # a bug: the server's 500
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if wants_html(request):
+            response = _page(request, 503, "系统暂时不可用", f"数据库暂时无法连接，请在 {RETRY_AFTER_SECONDS} 秒后刷新重试。")
+            response.headers.update(headers)
+            return response
+        return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers=headers)
+
+    app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(PoolTimeout, _database)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:

@@ -17,6 +17,7 @@ DOMAIN = DomainPackage(
     routers=("api.routers.cases:router", "api.routers.case_pages:router"),
     attachment_owners={CONSENT_DOCUMENT: consent_ids, CASE_DOCUMENT: case_ids, EXHUMATION_PHOTO: case_ids,
                        REBURIAL_PHOTO: case_ids, SEARCH_EVIDENCE: entry_ids},
+    integrity_checks=("cases.integrity:audited_states",),
     migrations="cases.migrations",
     demo=load_demo,
 )

@@ -18,6 +18,7 @@ DOMAIN = DomainPackage(
     routers=("api.routers.events:router", "api.routers.visits:router", "api.routers.event_pages:router",
              "api.routers.tribute:router"),
     attachment_owners={PROXY_OWNER: proxy_photo_owners},
+    integrity_checks=("commemoration.integrity:proxy_visits",),
     migrations="commemoration.migrations",
     demo=load_demo,
     demo_history=load_history,

@@ -1,7 +1,8 @@
-"""``memorials fsck``: the evidence store against the attachment rows (a command of the ``evidence`` package)."""
+"""``memorials fsck``, ``backup`` and ``restore``: the commands of the ``evidence`` package (see :mod:`evidence.fsck`)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated
@@ -9,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from evidence.fsck import Report, check, collect
 from evidence.models import SYNTHETIC_PREFIX
-from evidence.service import check_store
 from evidence.store import store_for
 from memorials.cli import open_session
 from memorials.settings import Settings
@@ -64,41 +65,71 @@ def restore_command(source: Annotated[Path, typer.Argument(help="a folder writte
 
 def fsck(
     remove: Annotated[bool, typer.Option("--remove", help="delete orphan files older than the grace period")] = False,
+    quarantine: Annotated[Path | None, typer.Option(help="move orphan files older than the grace period into this "
+                                                         "folder (same key paths) instead of deleting them")] = None,
     grace_hours: Annotated[float, typer.Option(min=0, help="orphans younger than this may belong to a submission "
-                                                          "still in flight and are kept")] = 24.0,
+                                                          "still in flight: kept, and no problem")] = 24.0,
+    verify: Annotated[bool, typer.Option("--verify", help="hash every original again (reads every byte)")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
-    """Check the evidence store against the database: orphan files, and photos or documents whose files are missing.
+    """Check the evidence store against the database, and every domain's records against their evidence and audit.
 
-    Orphans are files no attachment references: left by submissions that
-    failed (nothing is deleted then, as another submission may share the
-    bytes) or by a process killed mid-write. Exits with 1 if files are missing.
+    Dangling references: attachments whose files are missing or whose
+    originals differ from their hash (size always, bytes with --verify),
+    attachments of owners that do not exist, inspections counting photos
+    they lack, cases and projects in states no audited transition reached.
+    Orphans: files no attachment references, left by submissions that
+    failed or a server killed mid-request (harmless; nothing is deleted
+    unless --remove or --quarantine is given). Exit status: 0 clean (young
+    orphans allowed), 1 dangling references, 3 only orphans older than the
+    grace period left in the store.
     """
+    if remove and quarantine is not None:
+        raise typer.BadParameter("give --remove or --quarantine, not both")
     settings = Settings()
     store = store_for(settings)
-    before = datetime.now(timezone.utc) - timedelta(hours=grace_hours) if remove else None
+    stale_before = datetime.now(timezone.utc) - timedelta(hours=grace_hours)
     with open_session(write=False) as session:
-        check = check_store(session=session, store=store, remove_before=before)
-    console.print(f"{check.files} files in {store.location}; {check.referenced} photos and documents referenced",
+        report = check(session=session, store=store, stale_before=stale_before, verify=verify)
+    if remove or quarantine is not None:
+        collect(report, store, quarantine=quarantine)
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=1))
+    else:
+        _print(report, grace_hours=grace_hours, collecting=remove or quarantine is not None)
+    if report.exit_code:
+        raise typer.Exit(code=report.exit_code)
+
+
+def _print(report: Report, *, grace_hours: float, collecting: bool) -> None:
+    console.print(f"{report.files} files in {report.store}; {report.referenced} photos and documents referenced"
+                  + (f"; {report.verified} originals hashed again" if report.verified else ""),
                   highlight=False, soft_wrap=True)
-    size = sum(f.size for f in check.orphans)
-    console.print(f"{len(check.orphans)} orphan files ({size / (1 << 20):.1f} MB) referenced by no attachment")
-    removed = {f.key for f in check.removed}
+    size = sum(f.size for f in report.orphans)
+    console.print(f"{len(report.orphans)} orphan files ({size / (1 << 20):.1f} MB) referenced by no attachment")
+    collected = {f.key: "removed" for f in report.removed} | {f.key: "quarantined" for f in report.quarantined}
     now = datetime.now(timezone.utc)
-    for orphan in check.orphans[:LISTED]:
+    for orphan in report.orphans[:LISTED]:
         age = (now - orphan.modified).total_seconds() / 3600
-        state = "removed" if orphan.key in removed else ("partial write" if orphan.sha256 is None else "kept")
+        state = collected.get(orphan.key) or ("partial write" if orphan.sha256 is None else "kept")
         console.print(f"  {orphan.key}  {age:.1f} h old  {state}", highlight=False, soft_wrap=True)
-    if len(check.orphans) > LISTED:
-        console.print(f"  … and {len(check.orphans) - LISTED} more")
-    if remove:
-        console.print(f"{len(check.removed)} removed (orphans older than {grace_hours:g} h)")
-    elif check.orphans:
-        console.print(f"run with --remove to delete those older than {grace_hours:g} h")
-    if check.synthetic:
-        console.print(f"{check.synthetic} synthetic photo rows (`memorials demo --synthetic`, filenames "
+    if len(report.orphans) > LISTED:
+        console.print(f"  … and {len(report.orphans) - LISTED} more")
+    if report.removed or collecting:
+        console.print(f"{len(report.removed)} removed, {len(report.quarantined)} quarantined "
+                      f"(orphans older than {grace_hours:g} h)")
+    elif report.stale_orphans():
+        console.print(f"{len(report.stale_orphans())} older than {grace_hours:g} h: run with --remove or "
+                      "--quarantine DIR to collect them")
+    if report.synthetic:
+        console.print(f"{report.synthetic} synthetic photo rows (`memorials demo --synthetic`, filenames "
                       f"{SYNTHETIC_PREFIX}…): no files by design, not checked", highlight=False, soft_wrap=True)
-    console.print(f"{len(check.missing)} missing: attachments whose rows point to absent files")
-    for sha256, keys in check.missing.items():
-        console.print(f"  {sha256}: {', '.join(k.split('/')[0] for k in keys)} missing", highlight=False, soft_wrap=True)
-    if check.missing:
-        raise typer.Exit(code=1)
+    missing = report.missing
+    console.print(f"{len(missing)} missing: attachments whose rows point to absent files")
+    for sha256, kinds in missing.items():
+        console.print(f"  {sha256}: {', '.join(kinds)} missing", highlight=False, soft_wrap=True)
+    others = [f for f in report.problems if f.problem != "missing_file"]
+    console.print(f"{len(others)} other dangling references")
+    for finding in others[:LISTED]:
+        console.print(f"  {finding.problem}: {finding.entity} {finding.ident}: {finding.detail}",
+                      highlight=False, soft_wrap=True)

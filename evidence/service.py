@@ -4,23 +4,20 @@ Rows are written in the owner's transaction (:func:`attach`); the bytes were
 stored before it (:mod:`evidence.uploads`) and stay if it fails. An actor
 sees an attachment when its registered owner scope lets them see the owner
 (:func:`memorials.domains.attachment_owners`): jurisdiction, whatever the
-owner is. :func:`check_store` compares the store with the rows, for
-``memorials fsck``.
+owner is. :mod:`evidence.fsck` compares the store with the rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from evidence.location import PhotoProof
-from evidence.models import Attachment, Kind, has_files
+from evidence.models import Attachment, Kind
 from evidence.photos import PhotoFacts
-from evidence.store import Store, StoredFile, original_key, screen_key, thumb_key
+from evidence.store import original_key, screen_key, thumb_key
 from evidence.uploads import Accepted
 from memorials import domains
 from memorials.actors import Actor
@@ -88,45 +85,3 @@ def keys_of(sha256: str, kind: Kind | str) -> tuple[str, ...]:
     if kind == Kind.photo:
         return original_key(sha256), screen_key(sha256), thumb_key(sha256)
     return (original_key(sha256),)
-
-
-@dataclass(frozen=True)
-class StoreCheck:
-    """What ``memorials fsck`` found: files no row references, rows whose files are gone."""
-
-    files: int
-    referenced: int
-    orphans: list[StoredFile]
-    missing: dict[str, list[str]]
-    """SHA-256 of an attachment rows point to → the keys the store lacks."""
-    removed: list[StoredFile]
-    synthetic: int = 0
-    """Attachment rows of a synthetic registry: no files by design, not counted as missing."""
-
-
-def check_store(*, session: Session, store: Store, remove_before: datetime | None = None) -> StoreCheck:
-    """Compare the store with the attachment rows; remove orphans last written before ``remove_before``.
-
-    The store is listed before the rows are read. A file that a submission
-    still in flight is about to reference was written or freshened by it
-    moments ago, so it is younger than any sensible grace period and stays;
-    :meth:`~evidence.store.Store.discard_stale` checks its age again as it
-    removes it.
-    """
-    files = list(store.files())
-    real = has_files()
-    referenced = {sha: kind for sha, kind in session.execute(
-        select(Attachment.sha256, Attachment.kind).where(real).distinct())}
-    synthetic = session.scalar(select(func.count(Attachment.id)).where(~real)) or 0
-    present = {f.key for f in files}
-    orphans = sorted((f for f in files if f.sha256 not in referenced), key=lambda f: f.key)
-    missing: dict[str, list[str]] = {}
-    for sha256 in sorted(referenced):
-        lacking = [k for k in keys_of(sha256, referenced[sha256])
-                   if k not in present and not store.exists(k)]  # exists: written since the listing
-        if lacking:
-            missing[sha256] = lacking
-    removed = ([f for f in orphans if f.modified < remove_before and store.discard_stale(f.key, before=remove_before)]
-               if remove_before is not None else [])
-    return StoreCheck(files=len(files), referenced=len(referenced), orphans=orphans, missing=missing,
-                      removed=removed, synthetic=synthetic)

@@ -18,4 +18,5 @@ DOMAIN = DomainPackage(
     routers=("api.routers.inspections:router", "api.routers.inspection_pages:router"),
     synthetic=add_synthetic,
     attachment_owners={OWNER_TYPE: photo_owners, DEFECT_OWNER_TYPE: defect_photo_owners},
+    integrity_checks=("inspections.integrity:photo_counts",),
 )

@@ -109,7 +109,37 @@ def create_db_engine(url: str, *, echo: bool = False, threads: int = 10) -> Engi
         return engine
     # PostgreSQL connections are opened as needed and only a few are kept idle.
     pool = {**pool, "pool_size": min(threads, 10), "max_overflow": threads}
-    return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
+    # pre_ping: a connection that died with a restarted server is replaced at checkout, not used;
+    # connect_timeout: a server that does not answer makes a request fail (503), not hang.
+    return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 10}, **pool)
+
+
+_SQLITE_TRANSIENT = ("database is locked", "unable to open database", "disk i/o error")
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot be reached for now, not that the request or the code is wrong.
+
+    PostgreSQL restarting, shut down, refusing connections, out of
+    connections or cancelling a statement (psycopg's ``OperationalError`` and
+    ``InterfaceError``, SQLSTATE classes 08, 53, 57); a connection the pool
+    found dead; the pool itself exhausted; on SQLite, a file locked past the
+    busy timeout or unreadable. Answered with 503 and ``Retry-After``; the
+    pool recovers by itself (``pool_pre_ping``, invalidation on disconnect).
+    """
+    from sqlalchemy import exc
+
+    if isinstance(error, exc.TimeoutError):  # no connection free in the pool in time
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, (exc.OperationalError, exc.InterfaceError)):
+        return False
+    if isinstance(error.orig, sqlite3.Error):
+        return any(text in str(error.orig).lower() for text in _SQLITE_TRANSIENT)
+    return True
 
 
 def backend_name(engine_or_session: Engine | Session) -> str:

@@ -72,6 +72,9 @@ class DomainPackage:
     """Adds synthetic records for the synthetic facilities just written (``run.facilities``), in bulk
     (``run.bulk``: COPY on PostgreSQL), reproducibly from ``run.rng(name)`` and ``run.as_of``
     (``memorials demo --synthetic``: benchmarks at national scale); answers one line for the console."""
+    integrity_checks: tuple[str, ...] = ()
+    """``"module:attribute"`` of each check ``memorials fsck`` runs on this package's records
+    (:data:`memorials.integrity.IntegrityCheck`: reads the session, answers findings, changes nothing)."""
     migrations: str | None = None
     """Package (``"repairs.migrations"``) holding the domain's own Alembic branch.
 
@@ -114,6 +117,11 @@ def attachment_owners() -> dict[str, OwnerScope]:
                 raise TypeError(f"attachment owner type {owner_type!r} is registered twice ({package.name})")
             owners[owner_type] = scope
     return owners
+
+
+def integrity_checks() -> list[tuple[str, Callable[[Session], Any]]]:
+    """Every registered integrity check, with the name of the package that registered it."""
+    return [(p.name, load_object(path)) for p in discover() for path in p.integrity_checks]
 
 
 def migration_locations() -> list[str]:

@@ -16,6 +16,7 @@ DOMAIN = DomainPackage(
     audit_resolver=resolve,
     routers=("api.routers.repairs:router", "api.routers.repair_pages:router"),
     attachment_owners={OWNER_TYPE: evidence_owners},
+    integrity_checks=("repairs.integrity:audited_states",),
     demo_history=load_demo,
     migrations="repairs.migrations",
 )

@@ -117,15 +117,27 @@ def test_a_patrols_photos_live_in_the_bucket(s3_endpoint, demo_db_url, tmp_path)
         assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
         assert thumb.content == bucket.open(thumb_key(digest)).read()
         # `memorials fsck` on the bucket: an orphan goes after the grace period, the patrol's files stay.
-        from evidence.service import check_store
+        from evidence.fsck import check, collect
         from memorials.db import session_factory, transaction
 
         orphan = original_key("cd" * 32)
         bucket.put(orphan, b"left by a failed request")
         with transaction(session_factory(app.state.engine)) as s:
-            found = check_store(session=s, store=app.state.evidence_store,
-                                remove_before=datetime.now(timezone.utc) + timedelta(seconds=5))
-        assert [f.key for f in found.removed] == [orphan] and found.missing == {}
+            found = check(session=s, store=app.state.evidence_store, verify=True,
+                          stale_before=datetime.now(timezone.utc) + timedelta(seconds=5))
+        assert found.problems == [] and found.verified == 1 and found.exit_code == 3
+        collect(found, app.state.evidence_store)
+        assert [f.key for f in found.removed] == [orphan] and found.exit_code == 0
+        # Dangling references in the bucket: a display size gone, an original with other bytes of its size.
+        size = len(bucket.open(original_key(digest)).read())
+        bucket.put(original_key(digest), b"\0" * size)
+        bucket.client.delete_object(Bucket=BUCKET, Key=f"app/{thumb_key(digest)}")
+        with transaction(session_factory(app.state.engine)) as s:
+            found = check(session=s, store=app.state.evidence_store, verify=True,
+                          stale_before=datetime.now(timezone.utc))
+        assert {(f.problem, f.ident) for f in found.problems} == {("missing_file", digest),
+                                                                   ("checksum_mismatch", digest)}
+        assert found.missing == {digest: ["thumb"]} and found.exit_code == 1
         assert not bucket.exists(orphan) and bucket.exists(original_key(digest))
     assert not (tmp_path / "data" / "photos").exists() or not any((tmp_path / "data" / "photos").rglob("*.jpg"))
 

@@ -87,7 +87,7 @@ def test_fsck_has_help():
 def test_fsck_reports_orphans_and_removes_nothing_by_default(filed_and_orphans, demo_db_url, tmp_path):
     store, referenced, old, young, partial = filed_and_orphans
     result = _fsck(demo_db_url, tmp_path)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output          # only orphans, some past the grace period
     assert "7 orphan files" in result.output and "0 missing" in result.output
     assert old[:12] in result.output and young[:12] in result.output and referenced[:12] not in result.output
     assert all(store.exists(k) for k in _keys(referenced) + _keys(old) + _keys(young)) and partial.exists()
@@ -97,12 +97,12 @@ def test_fsck_remove_deletes_only_orphans_older_than_the_grace_period(filed_and_
     store, referenced, old, young, partial = filed_and_orphans
     result = _fsck(demo_db_url, tmp_path, "--remove")
     assert result.exit_code == 0, result.output
-    assert "4 removed" in result.output
+    assert "4 removed, 0 quarantined" in result.output
     assert not any(store.exists(k) for k in _keys(old)) and not partial.exists()
     assert all(store.exists(k) for k in _keys(young))               # younger than a day: may be in flight
     assert all(store.exists(k) for k in _keys(referenced))          # referenced: never removed, however old
     shorter = _fsck(demo_db_url, tmp_path, "--remove", "--grace-hours", "1")
-    assert shorter.exit_code == 0 and "3 removed" in shorter.output
+    assert shorter.exit_code == 0 and "3 removed, 0 quarantined" in shorter.output
     assert not any(store.exists(k) for k in _keys(young))
     assert all(store.exists(k) for k in _keys(referenced))
     assert not [p for p in store.root.rglob(".*") if p.is_file()]
