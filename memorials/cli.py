@@ -147,11 +147,14 @@ def serve(
     host: Annotated[Optional[str], typer.Option(help="default MEMORIALS_HOST or 127.0.0.1")] = None,
     port: Annotated[Optional[int], typer.Option(help="default MEMORIALS_PORT or 8000")] = None,
     workers: Annotated[int, typer.Option(min=1)] = 1,
+    worker_healthcheck: Annotated[int, typer.Option(
+        min=1, help="seconds a worker may take to answer the supervisor's ping before it is replaced")] = 60,
 ) -> None:
     """Serve the web application."""
     settings = Settings()
+    # uvicorn's default of 5 s replaces a worker still importing the app on a busy machine, again and again.
     uvicorn.run("api.main:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, proxy_headers=True)
+                workers=workers, proxy_headers=True, timeout_worker_healthcheck=worker_healthcheck)
 
 
 class ImportKind(str, Enum):
