@@ -68,6 +68,11 @@ CATEGORIES = (  # py-spy samples, by the first of these found in the stack (most
 )
 
 
+# Leaf functions where a sampled thread waits rather than computes (py-spy counts some as active).
+WAITING = frozenset({"select", "poll", "wait", "acquire", "recv", "recv_into", "sleep", "_worker", "read", "accept",
+                     "epoll", "sendall"})
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("field_load")
     group.add_argument("--field-facilities", type=int, default=20_000, help="synthetic facilities (default 20000)")
@@ -192,7 +197,7 @@ def _profile(server: Server, delay: int, seconds: int, out: Path) -> subprocess.
 
 
 def _profile_summary(path: Path) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
-    """Shares of the workers' busy samples by category and by leaf function."""
+    """Shares of the workers' samples by category and by leaf function."""
     by_category: Counter[str] = Counter()
     by_leaf: Counter[str] = Counter()
     total = 0
@@ -202,9 +207,13 @@ def _profile_summary(path: Path) -> tuple[list[tuple[str, float]], list[tuple[st
             continue
         n = int(count)
         total += n
-        category = next((name for name, keys in CATEGORIES if any(k in stack for k in keys)), "other")
+        leaf = stack.rsplit(";", 1)[-1]
+        if leaf.split(" (", 1)[0].rsplit(".", 1)[-1] in WAITING:
+            category = "waiting (sockets, PostgreSQL's answers, locks, idle pool threads)"
+        else:
+            category = next((name for name, keys in CATEGORIES if any(k in stack for k in keys)), "other Python")
         by_category[category] += n
-        by_leaf[stack.rsplit(";", 1)[-1]] += n
+        by_leaf[leaf] += n
     if not total:
         return [], []
     return ([(k, v / total) for k, v in by_category.most_common()],
@@ -283,6 +292,7 @@ def run(args: argparse.Namespace) -> str:
         try:
             print("   one inspector alone ...", file=sys.stderr, flush=True)
             figures["solo"] = solo_patrols(server.base, plan, tmp, rounds=3 if small else 5)
+            figures["load_average"] = os.getloadavg()[0]  # other work on the machine as the run starts
             watched = server.processes()
             postgres = _postgres_processes()
             children = resource.getrusage(resource.RUSAGE_CHILDREN)
