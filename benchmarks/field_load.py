@@ -308,7 +308,7 @@ def run(args: argparse.Namespace) -> str:
                 spy.wait(timeout=300)
             figures["locust_rc"] = result.returncode
             figures["locust_tail"] = (result.stderr or "")[-2000:]
-            elapsed = after[3] - before[3]
+            elapsed = figures["elapsed"] = after[3] - before[3]
             figures["cpu"] = {
                 "server": sum(after[0].get(p, 0) - before[0].get(p, 0) for p in after[0]) / elapsed,
                 "postgres": sum(after[1].get(p, 0) - before[1].get(p, 0) for p in after[1]) / elapsed,

@@ -73,8 +73,18 @@ def report(f: dict) -> str:
             "  Hottest functions: " + "; ".join(f"`{leaf[:90]}` {100 * share:.0f}%" for leaf, share in leaves[:6]) + ".",
         ]
     if bottleneck:
-        lines.append(f"- **Bottleneck: {bottleneck[0]}**, {100 * bottleneck[1]:.0f}% of the workers' sampled time, the "
-                     "largest share of what they compute.")
+        computing = 1 - sum(share for name, share in categories if name.startswith("waiting"))
+        lines.append(f"- **Bottleneck: {bottleneck[0]}**, {100 * bottleneck[1]:.0f}% of the workers' sampled time "
+                     f"({100 * bottleneck[1] / max(computing, 1e-9):.0f}% of the time they compute rather than wait); "
+                     "sign-ins queue behind Argon2 in the same way during the ramp.")
+    server_cpu = cpu["server"] * f.get("elapsed", f["seconds"])
+    lines.append(
+        f"- **Reading**: the workers used {server_cpu:.0f} CPU-seconds in all ({cpu['server']:.2f} cores on average, "
+        f"{100 * cpu['server'] / cpu['cores']:.0f}% of this machine's cores). Latency is the time a request waits for "
+        "the CPU the workers get: the CPU-bound requests (a patrol's photo decoding, a sign-in's Argon2) queue "
+        "behind each other while the machine is busy, the light ones (lists, map data, pages) answer in "
+        "between; where the whole machine is near its cores, every figure above says more about that than "
+        "about the code.")
     upload_s = f["photos_per_patrol"] * solo["photo_bytes"] * 8 / 8e6  # a phone's uplink at 8 Mbit/s
     lines += [
         "",
