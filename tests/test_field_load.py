@@ -67,3 +67,28 @@ def test_locustfile_runs_a_few_seconds_without_failures(live_server, demo_db_url
                                   "WHERE id > :id"), {"id": started_id}).one()
     engine.dispose()
     assert filed[0] >= 1 and filed[1] == filed[2] == 2 * filed[0]  # every photo proved the visit
+
+
+def test_report_names_errors_and_the_bottleneck():
+    from benchmarks.fieldload.report import report
+
+    row = {"Type": "POST", "Name": "patrol POST (3 photos)", "Request Count": "9", "Failure Count": "1",
+           "Requests/s": "0.5", "50%": "900", "95%": "2000", "99%": "3000", "Max Response Time": "3100"}
+    figures = {
+        "facilities": 500, "load_s": 3.0, "workers": 2, "inspectors": 2, "planners": 1, "seconds": 20, "elapsed": 20.0,
+        "photos_per_patrol": 3, "photo_size": (4000, 3000), "think": {"inspector": [120, 240], "planner": [2, 8]},
+        "cpu": {"server": 0.5, "postgres": 0.1, "locust": 0.05, "machine": 1.0, "cores": 2}, "load_average": 1.0,
+        "registry": {"patrols": 8, "photos": 24, "verified": 24, "missing_files": 0},
+        "solo": {"post_s": 1.0, "posts": 5, "accept_s": 0.8, "originals_s": 0.05, "proof_s": 0.25,
+                 "photo_bytes": 3_700_000},
+        "stats": [row, {**row, "Type": "", "Name": "Aggregated"}],
+        "failures": [{"Name": "patrol POST (3 photos)", "Error": "500: boom", "Occurrences": "1"}],
+        "profile": ([("waiting (sockets)", 0.4), ("photo checks and display sizes", 0.45), ("other Python", 0.15)],
+                    [("decode_jpeg_scaled (evidence/resample.py:84)", 0.3)]),
+        "tracebacks": 0, "locust_rc": 1,
+    }
+    text = report(figures)
+    assert "**Errors: 1** failed requests (patrol POST (3 photos): 500: boom ×1)" in text
+    assert "**Bottleneck: photo checks and display sizes**, 45%" in text and "(75% of the time they compute" in text
+    assert "| POST patrol POST (3 photos) | 9 | 1 | 0.50 | 900 | 2,000 | 3,000 | 3,100 |" in text
+    assert "about 0.50 s" in text  # 1.0 - 0.8 + 0.05 + 0.25: what a request would still take with a worker
