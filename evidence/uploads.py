@@ -15,6 +15,13 @@ signed consent tomorrow. Each piece of work is done once per file:
 3. Then every file is written, at once; content already stored is freshened
    (see :class:`evidence.store.Store`). A failure after this step deletes
    nothing: the same bytes may belong to another submission in flight.
+
+All of it runs inside the request, on purpose (issue 15 weighed a worker for
+the display sizes; figures in ``docs/benchmarks.md``, field load): the
+decode is what refuses a cut photo while the inspector can still take it
+again, the phone's upload takes far longer than the server's photo work,
+and a worker would decode on the same cores later, adding a pending state
+that every count of patrols and visits would have to respect.
 """
 
 from __future__ import annotations

@@ -168,11 +168,19 @@ def serve(
     host: Annotated[Optional[str], typer.Option(help="default MEMORIALS_HOST or 127.0.0.1")] = None,
     port: Annotated[Optional[int], typer.Option(help="default MEMORIALS_PORT or 8000")] = None,
     workers: Annotated[int, typer.Option(min=1)] = 1,
+    worker_healthcheck: Annotated[int, typer.Option(
+        min=1, help="seconds a worker may take to answer the supervisor's ping before it is replaced")] = 60,
+    keep_alive: Annotated[int, typer.Option(
+        min=1, help="seconds an idle connection is kept open (longer than people's pauses between clicks)")] = 75,
 ) -> None:
     """Serve the web application."""
     settings = Settings()
+    # uvicorn's defaults are 5 s for both. A worker still importing the app on a busy machine was replaced
+    # again and again; and a planner clicking every few seconds found the connection his browser kept being
+    # closed at the moment he reused it ("connection reset by peer" in the field load test).
     uvicorn.run("api.main:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, proxy_headers=True)
+                workers=workers, proxy_headers=True, timeout_worker_healthcheck=worker_healthcheck,
+                timeout_keep_alive=keep_alive)
 
 
 class ImportKind(str, Enum):

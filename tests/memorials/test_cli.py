@@ -32,6 +32,13 @@ def test_every_command_has_help():
         assert "Usage" in result.output
 
 
+def test_serve_keeps_connections_and_waits_for_starting_workers():
+    """uvicorn's 5 s for both reset planners' kept connections and replaced workers still starting (field load)."""
+    result = runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "200"})
+    assert "--keep-alive" in result.output and "--worker-healthcheck" in result.output
+    assert "75" in result.output and "60" in result.output  # the defaults, shown in the help
+
+
 def test_init_reports_backend_and_revision(env, backend):
     result = run(env, "init")
     assert result.exit_code == 0
