@@ -1,4 +1,4 @@
-"""Hostile input on every route, API and pages, on both backends: a 4xx, never a 5xx.
+"""Hostile input on every route, API and pages: a 4xx, never a 5xx.
 
 Text no database can keep (NUL, which PostgreSQL cannot store at all, the
 other control characters, lone surrogates) is refused with a 422 naming the
@@ -6,6 +6,11 @@ field wherever it is sent: any field of any JSON body, any query, path or
 form parameter. Numbers that are no id (non-ASCII digits, 60 digits, beyond
 PostgreSQL's integer) are simply not found; months far outside the years
 the registry covers are refused.
+
+Text is refused before any query runs, the same way on both backends, so
+those tests run on SQLite; what a database reads (ids beyond int4, far
+months, huge numbers) runs on PostGIS too. Page parameters are swept in
+``test_page_params``.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ from memorials.schemas import Input
 from tests.api.test_route_permissions import app_routes
 from tests.factories import gps_jpeg, inspection_json
 
-pytestmark = pytest.mark.both_backends  # PostgreSQL cannot store NUL; its ids are int4
-
 UNSTORABLE = ["\x00", "a\x00b", "\x1b[2J", "\ud800"]
 NOT_IDS = ["²", "٣", "４２", "9" * 60, "2147483648", "-1"]
-# Pages that read these from the query string themselves, besides the declared parameters.
-PAGE_READS = ["from", "to", "division", "status", "crs", "next", "q", "page", "facility_id"]
+CONTROL = ["\x00", "\x1b[2J"]
+# What a database reads differently (PostgreSQL's ids are int4; dates and numbers have ranges).
+DB_READS = ["9" * 60, "2147483648", "1000-01", "10000-01", "1e309"]
+QUERY_VALUES = {"sqlite": [*CONTROL, "²", "٣", *DB_READS], "postgis": DB_READS}
+PARTS = 3  # the sweep is split so that xdist's workers share it
 VALID_PATH = {"code": "421122101", "entity": "facility", "size": "thumb"}
 
 
@@ -124,30 +130,27 @@ def test_multi_line_text_keeps_its_lines_and_one_line_text_is_one_line(demo_api)
     assert resp.json()["address"] == "红安县 城关镇 陵园大道1号"
 
 
-def test_every_query_parameter_survives_hostile_values(demo_api):
+@pytest.mark.both_backends
+@pytest.mark.parametrize("part", range(PARTS))
+def test_every_query_parameter_of_the_api_survives_hostile_values(demo_api, backend, part):
     headers = demo_api.user("admin")
     failures = []
-    for method, path, route in _routes(demo_api.app):
-        if method != "GET":
-            continue
-        names = set(_declared(route.dependant, "query_params"))
-        if _is_page(path):
-            names |= set(PAGE_READS)
+    routes = [(path, route) for method, path, route in _routes(demo_api.app) if method == "GET" and not _is_page(path)]
+    for path, route in routes[part::PARTS]:
         url = _fill(path)
-        for name in sorted(names):
-            for value in ["\x00", "\x1b[2J", "²", "٣", "9" * 60, "2147483648", "1000-01", "10000-01", "1e309"]:
+        for name in sorted(set(_declared(route.dependant, "query_params"))):
+            for value in QUERY_VALUES[backend]:
                 resp = demo_api.get(url, params={name: value}, headers=headers, follow_redirects=False)
                 if resp.status_code >= 500:
                     failures.append((url, name, repr(value), resp.status_code))
-                elif "\x00" in value or "\x1b" in value:
-                    where = resp.json()["detail"][0]["loc"] if not _is_page(path) else None
-                    if resp.status_code != 422 or (where is not None and where != ["query", name]):
+                elif value in CONTROL:
+                    where = resp.json()["detail"][0]["loc"] if resp.status_code == 422 else None
+                    if where != ["query", name]:
                         failures.append((url, name, repr(value), resp.status_code, where))
-                    elif _is_page(path) and name not in resp.text:
-                        failures.append((url, name, repr(value), "page does not name the parameter"))
     assert failures == []
 
 
+@pytest.mark.both_backends
 def test_every_path_parameter_survives_hostile_values(demo_api):
     headers = demo_api.user("admin")
     failures = []
@@ -163,6 +166,7 @@ def test_every_path_parameter_survives_hostile_values(demo_api):
     assert failures == []
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("ident", NOT_IDS[:5])
 def test_an_audit_id_that_is_no_id_is_not_found(demo_api, ident):
     auditor = demo_api.user("admin")
@@ -182,6 +186,7 @@ def test_sign_in_forms_refuse_unstorable_text(demo_api):
     assert page.status_code == 422 and "username" in page.text
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("route", ["/api/v1/compliance", "/api/v1/reports/patrols.xlsx"])
 def test_months_far_outside_the_registry_are_refused(demo_api, route):
     viewer = demo_api.user("viewer")

@@ -66,7 +66,7 @@ def served(demo_db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
         except OSError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)  # the workers too, or they hold the output open
             raise RuntimeError(f"server did not start: {server.stdout.read().decode()[-2000:]}")  # type: ignore[union-attr]
         time.sleep(0.2)
     try:
