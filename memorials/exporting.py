@@ -41,12 +41,12 @@ BATCH = 2000
 
 def _all(session: Session, query: FacilityQuery, actor: Actor) -> list[Facility]:
     out: list[Facility] = []
-    offset = 0
-    while True:
-        rows, total = list_facilities(session=session, query=query, actor=actor, limit=BATCH, offset=offset)
-        out.extend(f for f, _ in rows)
-        offset += BATCH
-        if offset >= total:
+    cursor = None
+    while True:  # page after page by cursor: the total may be an estimate
+        page = list_facilities(session=session, query=query, actor=actor, limit=BATCH, cursor=cursor)
+        out.extend(f for f, _ in page.rows)
+        cursor = page.next_cursor
+        if cursor is None:
             return out
 
 

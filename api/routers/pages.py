@@ -109,11 +109,12 @@ def facility_list(
     request: Request, session: ReadSession, actor: RegistryReader, query: FacilityFilter,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    rows, total = facility_service.list_facilities(session=session, query=query, actor=actor, limit=PAGE_SIZE,
-                                                   offset=(page - 1) * PAGE_SIZE)
+    found = facility_service.list_facilities(session=session, query=query, actor=actor, limit=PAGE_SIZE,
+                                             offset=(page - 1) * PAGE_SIZE)
+    rows, total = found.rows, found.total
     params = {k: v for k, v in request.query_params.items() if k != "page" and v}
     return render(request, "facilities.html", {
-        "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
+        "rows": rows, "total": total, "total_estimated": found.total_estimated, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
         "params": params, "query_string": urlencode(params), "error": None,
     })
 
