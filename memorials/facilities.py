@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from gis.coords import CoordinateError, check_point, to_wgs84
 from gis.geodesy import BBox
@@ -31,8 +31,6 @@ AUDITED_FIELDS = (
     "code", "name", "kind", "protection_level", "status", "division_code", "address", "longitude",
     "latitude", "custodian", "custodian_person", "patrol_interval_days", "description", "relocated_to_id",
 )
-NEAREST_START_M = 2_000.0
-EARTH_HALF_CIRCUMFERENCE_M = 20_100_000.0
 
 
 @dataclass
@@ -231,13 +229,15 @@ def list_facilities(
         raise paging.query_problem("offset", "cannot be combined with cursor: the cursor already says where to go on")
     total, estimated = paging.count_matching(session, _filtered(select(Facility.id), query, session, actor))
     if query.near:
-        rows = _nearest_page(session, query, actor, limit + 1, offset, total, cursor)
+        rows = _nearest_page(session, query, actor, limit + 1, offset, cursor)
     else:
         stmt = _filtered(select(Facility), query, session, actor)
         if cursor is not None:  # codes are unique: the last code alone says where the page ended
             (code,) = paging.decode_cursor(cursor, BY_CODE, (str,))
             stmt = stmt.where(Facility.code > code)
-        items = list(session.scalars(stmt.order_by(Facility.code).limit(limit + 1).offset(offset)))
+        # The division comes in a second query for the page's rows, not joined to every match before the sort.
+        stmt = stmt.options(selectinload(Facility.division)).order_by(Facility.code)
+        items = list(session.scalars(stmt.limit(limit + 1).offset(offset)))
         rows = [(f, None) for f in items]
     # One row more than asked says whether a next page exists.
     more, rows = len(rows) > limit, rows[:limit]
@@ -261,9 +261,9 @@ def map_rows(*, session: Session, query: FacilityQuery, actor: Actor, limit: int
 
 
 def _nearest_page(
-    session: Session, query: FacilityQuery, actor: Actor, limit: int, offset: int, total: int, cursor: str | None
+    session: Session, query: FacilityQuery, actor: Actor, limit: int, offset: int, cursor: str | None
 ) -> list[tuple[Facility, float | None]]:
-    """Nearest first, straight from the index's order (PostGIS KNN ``<->``; SQLite: growing radii).
+    """Nearest first, ties by id: the index finds the radius holding the page, then only those rows are sorted.
 
     The distance answered is the ordering expression itself, so a cursor's
     ``(distance, id)`` continues exactly where the page ended.
@@ -276,23 +276,14 @@ def _nearest_page(
     if cursor is not None:
         distance, ident = paging.decode_cursor(cursor, NEAREST, (float, int))
         after.append(or_(order > distance, and_(order == distance, Facility.id > ident)))
-    base = _filtered(select(Facility, order.label("distance_m")), query, session, actor).where(*after)
-    wanted = min(offset + limit, total)
-    radius = NEAREST_START_M
-    while True:
-        stmt = base
-        prefilter = None
-        if query.within_m is None and radius < EARTH_HALF_CIRCUMFERENCE_M:
-            prefilter = index.knn_prefilter(lon, lat, radius)
-        if prefilter is not None:
-            stmt = stmt.where(prefilter)
-            found = paging.count_matching(
-                session, _filtered(select(Facility.id), query, session, actor).where(*after, prefilter), cap=wanted)[0]
-            if found < wanted:
-                radius *= 4
-                continue
-        stmt = stmt.order_by(order, Facility.id).limit(limit).offset(offset)
-        return [(f, float(d) if d is not None and math.isfinite(d) else None) for f, d in session.execute(stmt)]
+    candidates = _filtered(select(Facility.id), query, session, actor).where(*after)
+    stmt = _filtered(select(Facility, order.label("distance_m")), query, session, actor).where(*after)
+    if query.within_m is None:
+        radius = index.nearest_radius(session, candidates, lon, lat, offset + limit)
+        if radius is not None:
+            stmt = stmt.where(index.within_m(lon, lat, radius))
+    stmt = stmt.options(selectinload(Facility.division)).order_by(order, Facility.id).limit(limit).offset(offset)
+    return [(f, float(d) if d is not None and math.isfinite(d) else None) for f, d in session.execute(stmt)]
 
 
 def facility_counts(*, session: Session, actor: Actor, division: str | None = None) -> dict[str, dict[str, int]]:
