@@ -150,8 +150,10 @@ def serve(
 ) -> None:
     """Serve the web application."""
     settings = Settings()
+    # With several workers uvicorn kills a child that does not answer its ping within the timeout (5 s by
+    # default); on a busy machine importing the app alone takes longer, and the children die in a loop.
     uvicorn.run("api.main:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, proxy_headers=True)
+                workers=workers, proxy_headers=True, timeout_worker_healthcheck=60)
 
 
 class ImportKind(str, Enum):

@@ -72,12 +72,17 @@ def _install_sqlite_functions(conn: sqlite3.Connection) -> None:
         conn.create_function("min", 2, min, deterministic=True)
 
 
-def create_db_engine(url: str, *, echo: bool = False, threads: int = 10) -> Engine:
+def create_db_engine(url: str, *, echo: bool = False, threads: int = 10, max_connections: int | None = None) -> Engine:
     """Create an engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout.
 
     The connection pool holds as many connections as ``threads`` (the
     worker threads that use it) plus a few, so that no thread waits for a
-    connection another thread is not using.
+    connection another thread is not using. On PostgreSQL
+    ``max_connections`` caps what this process holds at once (several
+    server processes share the server's ``max_connections``; a thread
+    beyond the cap waits for a connection). PostgreSQL's JIT compiler is
+    off for the app's connections: it spends tens of milliseconds compiling
+    queries that run in one, which an interactive registry never wins back.
     """
     pool = {"pool_size": threads, "max_overflow": 10, "pool_timeout": 30}
     parsed = make_url(url)
@@ -109,7 +114,10 @@ def create_db_engine(url: str, *, echo: bool = False, threads: int = 10) -> Engi
         return engine
     # PostgreSQL connections are opened as needed and only a few are kept idle.
     pool = {**pool, "pool_size": min(threads, 10), "max_overflow": threads}
-    return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
+    if max_connections is not None:
+        pool.update(pool_size=min(pool["pool_size"], max_connections),
+                    max_overflow=max(0, max_connections - min(pool["pool_size"], max_connections)))
+    return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"options": "-c jit=off"}, **pool)
 
 
 def backend_name(engine_or_session: Engine | Session) -> str:
