@@ -56,7 +56,7 @@ class Server:
                 raise RuntimeError(f"{name} did not start:\n{log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.3)
         self.stop()
-        raise RuntimeError(f"{name} did not answer {probe} within 180 s")
+        raise RuntimeError(f"{name} did not answer {probe} within 180 s:\n{log.read_text(errors='replace')[-2000:]}")
 
     def stop(self) -> str:
         """Stop the server and its workers; the tracebacks it logged, if any."""
@@ -96,14 +96,14 @@ def tipg_server(venv: Path, url: str, data_dir: Path, workers: int, connections:
     from sqlalchemy.engine import make_url
 
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    env = {"DATABASE_URL": dsn, "TIPG_DB_TABLES": json.dumps(["facilities"]),
+    env = {"DATABASE_URL": dsn, "TIPG_DB_TABLES": json.dumps(["public.facilities"]),
            "TIPG_TABLE_CONFIG__public_facilities__GEOMCOL": "geom",
            "TIPG_TABLE_CONFIG__public_facilities__PK": "id",
            "TIPG_TABLE_CONFIG__public_facilities__PROPERTIES": json.dumps(TIPG_PROPERTIES),
            "DB_MIN_CONN_SIZE": "1", "DB_MAX_CONN_SIZE": str(connections), "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
-    return Server("tipg", [str(ensure_tipg(venv)), "tipg.main:app", "--host", "127.0.0.1", "--port", "{port}",
-                           "--workers", str(workers), "--log-level", "warning"], env, data_dir / "tipg.log",
-                  "/collections/public.facilities")
+    argv = [str(ensure_tipg(venv)), "tipg.main:app", "--host", "127.0.0.1", "--port", "{port}",
+            "--workers", str(workers), "--timeout-worker-healthcheck", "60", "--log-level", "warning"]
+    return Server("tipg", argv, env, data_dir / "tipg.log", "/collections/public.facilities")
 
 
 @dataclass

@@ -278,6 +278,7 @@ def run(args: argparse.Namespace) -> str:
         else:
             notes.append(f"Reused database `{make_url(url).database}`.")
         notes += _prepare(url)
+        print("   sampling inputs, checking plans ...", file=sys.stderr, flush=True)
         samples = Samples(url)
         plans = _plan_checks(url, samples)
         print("   starting the registry and tipg ...", file=sys.stderr)

@@ -61,6 +61,10 @@ class Base(DeclarativeBase):
 
 
 def _install_sqlite_functions(conn: sqlite3.Connection) -> None:
+    from memorials.text import trigram_similarity
+
+    # pg_trgm's similarity(), so a fuzzy name search means the same on both backends.
+    conn.create_function("similarity", 2, trigram_similarity, deterministic=True)
     # Most SQLite builds have the math functions; register them where missing
     # so the haversine in spatial queries works everywhere.
     try:

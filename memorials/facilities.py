@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from gis.coords import CoordinateError, check_point, to_wgs84
 from gis.geodesy import BBox
@@ -216,7 +217,7 @@ BY_CODE, NEAREST = "code", "near"
 
 def list_facilities(
     *, session: Session, query: FacilityQuery, actor: Actor, limit: int = 50, offset: int = 0,
-    cursor: str | None = None,
+    cursor: str | None = None, with_divisions: bool = True,
 ) -> FacilityPage:
     """One page of facilities, the total matching (estimated past ``paging.COUNT_CAP``) and the next cursor.
 
@@ -224,23 +225,28 @@ def list_facilities(
     distance in metres; otherwise by registry code. ``cursor`` (a page's
     ``next_cursor``) continues after that page's last row; ``offset`` skips
     rows (fine for the first pages; deep pages should follow the cursor).
+    ``with_divisions``: load each facility's division (its full name), in
+    one more query for the page's rows; an API answer needs only the code.
     """
     if cursor is not None and offset:
         raise paging.query_problem("offset", "cannot be combined with cursor: the cursor already says where to go on")
-    total, estimated = paging.count_matching(session, _filtered(select(Facility.id), query, session, actor))
+    # The division is never joined to every match before the sort: loaded for the page's rows, or not at all.
+    division = selectinload(Facility.division) if with_divisions else lazyload(Facility.division)
     if query.near:
-        rows = _nearest_page(session, query, actor, limit + 1, offset, cursor)
+        rows = _nearest_page(session, query, actor, limit + 1, offset, cursor, division)
     else:
         stmt = _filtered(select(Facility), query, session, actor)
         if cursor is not None:  # codes are unique: the last code alone says where the page ended
             (code,) = paging.decode_cursor(cursor, BY_CODE, (str,))
             stmt = stmt.where(Facility.code > code)
-        # The division comes in a second query for the page's rows, not joined to every match before the sort.
-        stmt = stmt.options(selectinload(Facility.division)).order_by(Facility.code)
-        items = list(session.scalars(stmt.limit(limit + 1).offset(offset)))
+        items = list(session.scalars(stmt.options(division).order_by(Facility.code).limit(limit + 1).offset(offset)))
         rows = [(f, None) for f in items]
     # One row more than asked says whether a next page exists.
     more, rows = len(rows) > limit, rows[:limit]
+    if not more and not offset and cursor is None:
+        total, estimated = len(rows), False  # the whole list is on this page: nothing to count
+    else:
+        total, estimated = paging.count_matching(session, _filtered(select(Facility.id), query, session, actor))
     next_cursor = None
     if more:
         last, distance = rows[-1]
@@ -261,7 +267,8 @@ def map_rows(*, session: Session, query: FacilityQuery, actor: Actor, limit: int
 
 
 def _nearest_page(
-    session: Session, query: FacilityQuery, actor: Actor, limit: int, offset: int, cursor: str | None
+    session: Session, query: FacilityQuery, actor: Actor, limit: int, offset: int, cursor: str | None,
+    division: _AbstractLoad,
 ) -> list[tuple[Facility, float | None]]:
     """Nearest first, ties by id: the index finds the radius holding the page, then only those rows are sorted.
 
@@ -282,7 +289,7 @@ def _nearest_page(
         radius = index.nearest_radius(session, candidates, lon, lat, offset + limit)
         if radius is not None:
             stmt = stmt.where(index.within_m(lon, lat, radius))
-    stmt = stmt.options(selectinload(Facility.division)).order_by(order, Facility.id).limit(limit).offset(offset)
+    stmt = stmt.options(division).order_by(order, Facility.id).limit(limit).offset(offset)
     return [(f, float(d) if d is not None and math.isfinite(d) else None) for f, d in session.execute(stmt)]
 
 

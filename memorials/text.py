@@ -143,3 +143,44 @@ def query_key(query: str) -> str:
 def like_escape(text: str) -> str:
     """Escape ``%``, ``_`` and ``\\`` for a SQL LIKE pattern (used with ``escape="\\"``)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def pinyin_initials(*names: str) -> str:
+    """Pinyin initials of each name (张德胜 → ``zds``), ``|``-joined, for a search by initials.
+
+    >>> pinyin_initials("张德胜", "張德勝")
+    'zds'
+    """
+    from pypinyin import Style, lazy_pinyin
+
+    out: list[str] = []
+    for name in names:
+        letters = "".join(p[0] for p in lazy_pinyin(to_simplified(name), style=Style.FIRST_LETTER)
+                          if p and p[0].isalpha())
+        key = letters.lower()
+        if key and key not in out:
+            out.append(key)
+    return "|".join(out)[:60]
+
+
+def _trigrams(text: str) -> set[str]:
+    grams: set[str] = set()
+    for word in re.findall(r"\w+", text.lower()):
+        padded = f"  {word} "
+        grams.update(padded[i:i + 3] for i in range(len(padded) - 2))
+    return grams
+
+
+def trigram_similarity(a: str | None, b: str | None) -> float:
+    """Shared trigrams over all trigrams of both words, as PostgreSQL's ``pg_trgm`` ``similarity()`` counts them.
+
+    SQLite registers it as ``similarity`` so a fuzzy name search means the
+    same on both backends.
+
+    >>> round(trigram_similarity("张德胜", "张德明"), 2)
+    0.33
+    """
+    if a is None or b is None:
+        return 0.0
+    x, y = _trigrams(a), _trigrams(b)
+    return len(x & y) / len(x | y) if x and y else 0.0

@@ -104,7 +104,7 @@ def list_facilities(
 ) -> Response:
     """Facilities matching the filters; ``total`` is estimated (``total_estimated``) past 10,000 matches."""
     page = service.list_facilities(session=session, query=query, actor=actor, limit=limit, offset=offset,
-                                   cursor=cursor)
+                                   cursor=cursor, with_divisions=False)
     items = [_out(fac, d) for fac, d in page.rows]
     wants_geojson = f == "geojson" or (f is None and "application/geo+json" in request.headers.get("accept", ""))
     if wants_geojson:

@@ -138,7 +138,7 @@ def items(
     matched: dict[str, int] = {}
     if collection_id == "facilities":
         page = service.list_facilities(session=session, query=service.FacilityQuery(bbox=box), actor=actor,
-                                       limit=limit, offset=offset, cursor=cursor)
+                                       limit=limit, offset=offset, cursor=cursor, with_divisions=False)
         features = [facility_feature(FacilityOut.model_validate(fac)) for fac, _ in page.rows]
         if not page.total_estimated:  # numberMatched is optional: left out rather than guessed
             matched["numberMatched"] = page.total
