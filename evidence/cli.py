@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from evidence.models import SYNTHETIC_PREFIX
 from evidence.service import check_store
 from evidence.store import store_for
 from memorials.cli import open_session
@@ -93,6 +94,9 @@ def fsck(
         console.print(f"{len(check.removed)} removed (orphans older than {grace_hours:g} h)")
     elif check.orphans:
         console.print(f"run with --remove to delete those older than {grace_hours:g} h")
+    if check.synthetic:
+        console.print(f"{check.synthetic} synthetic photo rows (`memorials demo --synthetic`, filenames "
+                      f"{SYNTHETIC_PREFIX}…): no files by design, not checked", highlight=False, soft_wrap=True)
     console.print(f"{len(check.missing)} missing: attachments whose rows point to absent files")
     for sha256, keys in check.missing.items():
         console.print(f"  {sha256}: {', '.join(k.split('/')[0] for k in keys)} missing", highlight=False, soft_wrap=True)

@@ -33,7 +33,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Float, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ColumnElement, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence.location import Verification
@@ -47,6 +47,10 @@ class Kind(StrEnum):
     photo = "photo"
     document = "document"
 
+
+SYNTHETIC_PREFIX = "synthetic/"
+"""How the photo rows of a synthetic registry (``memorials demo --synthetic``) start their filename: their
+sha256 is random and no file exists for them, by design; ``memorials fsck`` counts them apart."""
 
 MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "HEIF": "image/heic", "PDF": "application/pdf"}
 
@@ -98,3 +102,8 @@ class Attachment(Base):
     @property
     def media_type(self) -> str:
         return MEDIA_TYPES.get(self.format, "application/octet-stream")
+
+
+def has_files() -> ColumnElement[bool]:
+    """Attachment rows whose bytes should be in the store: all but a synthetic registry's photo rows."""
+    return Attachment.filename.not_like(f"{SYNTHETIC_PREFIX}%")

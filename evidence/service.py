@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from evidence.location import PhotoProof
-from evidence.models import Attachment, Kind
+from evidence.models import Attachment, Kind, has_files
 from evidence.photos import PhotoFacts
 from evidence.store import Store, StoredFile, original_key, screen_key, thumb_key
 from evidence.uploads import Accepted
@@ -100,6 +100,8 @@ class StoreCheck:
     missing: dict[str, list[str]]
     """SHA-256 of an attachment rows point to → the keys the store lacks."""
     removed: list[StoredFile]
+    synthetic: int = 0
+    """Attachment rows of a synthetic registry: no files by design, not counted as missing."""
 
 
 def check_store(*, session: Session, store: Store, remove_before: datetime | None = None) -> StoreCheck:
@@ -112,7 +114,10 @@ def check_store(*, session: Session, store: Store, remove_before: datetime | Non
     removes it.
     """
     files = list(store.files())
-    referenced = {sha: kind for sha, kind in session.execute(select(Attachment.sha256, Attachment.kind).distinct())}
+    real = has_files()
+    referenced = {sha: kind for sha, kind in session.execute(
+        select(Attachment.sha256, Attachment.kind).where(real).distinct())}
+    synthetic = session.scalar(select(func.count(Attachment.id)).where(~real)) or 0
     present = {f.key for f in files}
     orphans = sorted((f for f in files if f.sha256 not in referenced), key=lambda f: f.key)
     missing: dict[str, list[str]] = {}
@@ -124,4 +129,4 @@ def check_store(*, session: Session, store: Store, remove_before: datetime | Non
     removed = ([f for f in orphans if f.modified < remove_before and store.discard_stale(f.key, before=remove_before)]
                if remove_before is not None else [])
     return StoreCheck(files=len(files), referenced=len(referenced), orphans=orphans, missing=missing,
-                      removed=removed)
+                      removed=removed, synthetic=synthetic)

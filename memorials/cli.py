@@ -7,8 +7,9 @@ the map and every domain package's own (``memorials.domains``).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -21,6 +22,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.table import Table
@@ -85,12 +87,19 @@ def demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="only when the registry has no facility yet")] = False,
     synthetic: Annotated[Optional[int], typer.Option(
         "--synthetic", min=1, max=2_000_000,
-        help="instead: N synthetic facilities over the real counties, with patrols and defects (benchmarks)")] = None,
+        help="instead: N synthetic facilities over the real counties, with patrols, photo rows and defects "
+             "(benchmarks)")] = None,
+    martyrs: Annotated[int, typer.Option(min=0, max=20_000_000,
+                                         help="with --synthetic: M synthetic martyrs, some buried there")] = 0,
+    months: Annotated[int, typer.Option(min=0, max=60, help="with --synthetic: months of monthly patrols")] = 12,
     seed: Annotated[int, typer.Option(help="random seed of --synthetic: the same seed gives the same registry")] = 1,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="with --synthetic: the day the patrols end, YYYY-MM-DD (default today); "
+                        "the same seed and day give the same rows")] = None,
 ) -> None:
     """Load the demo district (红安县: real divisions, fictional facilities and martyrs) and its accounts."""
     if synthetic is not None:
-        _synthetic(synthetic, seed)
+        _synthetic(synthetic, martyrs, months, seed, as_of)
         return
     with open_session() as session:
         if if_empty and not demo_data.is_empty(session):
@@ -111,22 +120,34 @@ def demo(
         console.print(table)
 
 
-def _synthetic(count: int, seed: int) -> None:
+def _synthetic(count: int, martyrs: int, months: int, seed: int, as_of: str | None) -> None:
     from memorials.demo.synthetic import load_synthetic
 
     try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        fail(f"--as-of: {as_of!r} is not a date YYYY-MM-DD")
+        return
+    if day is not None and day > clock.today():
+        fail(f"--as-of: {day} is in the future; patrols cannot have been filed then")
+        return
+    try:
         with open_session() as session, Progress(
-            TextColumn("[bold]synthetic facilities"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=err, transient=True,
+            TextColumn("[bold]{task.description:<21}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TimeRemainingColumn(), console=err, transient=True,
         ) as bar:
-            task = bar.add_task("synthetic", total=count)
-            lines = load_synthetic(session, count=count, seed=seed,
-                                   progress=lambda n: bar.advance(task, n))
+            def stage(label: str, total: int) -> Callable[[int], None]:
+                task = bar.add_task(label, total=total)
+                return lambda n: bar.advance(task, n)
+
+            report = load_synthetic(session, count=count, martyrs=martyrs, months=months, seed=seed, as_of=day,
+                                    progress=stage)
     except DomainError as exc:
         fail(str(exc))
         return
-    for line in lines:
+    for line in report.lines:
         console.print(f"demo: {line}", soft_wrap=True)
+    console.print("demo: seconds " + ", ".join(f"{k} {v:.1f}" for k, v in report.seconds.items()), soft_wrap=True)
 
 
 def _demo_accounts(session: Session) -> list[tuple[str, str, str]]:

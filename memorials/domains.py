@@ -23,14 +23,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
-from random import Random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from memorials.actors import Actor
 from memorials.settings import Settings
+
+if TYPE_CHECKING:
+    from memorials.demo.bulk import SyntheticRun
 
 ENTRY_POINT_GROUP = "memorials.domains"
 
@@ -66,8 +68,9 @@ class DomainPackage:
     demo_history: DemoLoader | None = None
     """Loads a long fictional history with its files (a year of repairs and their photos), only from
     ``memorials demo``; idempotent; kept out of the tests' demo databases so their figures stay small."""
-    synthetic: Callable[[Session, list[int], Random], str] | None = None
-    """Adds synthetic records for these synthetic facilities, reproducibly from the random generator
+    synthetic: Callable[[SyntheticRun], str] | None = None
+    """Adds synthetic records for the synthetic facilities just written (``run.facilities``), in bulk
+    (``run.bulk``: COPY on PostgreSQL), reproducibly from ``run.rng(name)`` and ``run.as_of``
     (``memorials demo --synthetic``: benchmarks at national scale); answers one line for the console."""
     migrations: str | None = None
     """Package (``"repairs.migrations"``) holding the domain's own Alembic branch.
