@@ -145,19 +145,30 @@ def like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def pinyin_initials(*names: str) -> str:
-    """Pinyin initials of each name (张德胜 → ``zds``), ``|``-joined, for a search by initials.
-
-    >>> pinyin_initials("张德胜", "張德勝")
-    'zds'
-    """
+@lru_cache(maxsize=65_536)
+def _han_initial(char: str) -> str:
     from pypinyin import Style, lazy_pinyin
 
+    letters = lazy_pinyin(char, style=Style.FIRST_LETTER)
+    return letters[0][:1].lower() if letters and letters[0][:1].isalpha() else ""
+
+
+_HAN_OR_WORD = re.compile(rf"[{_CJK}]|[^\W\d_{_CJK}]+")
+
+
+def pinyin_initials(*names: str) -> str:
+    """Pinyin initials of each name (张德胜 → ``zds``; 張德勝 too; a Latin word gives its first letter), ``|``-joined.
+
+    One character at a time (a name is no phrase), each looked up once:
+    millions of names take seconds.
+
+    >>> pinyin_initials("张德胜", "張德勝", "阿不都·热合曼")
+    'zds|abdrhm'
+    """
     out: list[str] = []
     for name in names:
-        letters = "".join(p[0] for p in lazy_pinyin(to_simplified(name), style=Style.FIRST_LETTER)
-                          if p and p[0].isalpha())
-        key = letters.lower()
+        key = "".join(_han_initial(t) if len(t) == 1 and re.match(rf"[{_CJK}]", t) else t[0].lower()
+                      for t in _HAN_OR_WORD.findall(name))
         if key and key not in out:
             out.append(key)
     return "|".join(out)[:60]
