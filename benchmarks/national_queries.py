@@ -111,9 +111,10 @@ class Samples:
     """The inputs the clients pick from, drawn from the data (seeded)."""
 
     def __init__(self, url: str) -> None:
-        from memorials.text import to_simplified
         from opencc import OpenCC
         from pypinyin import Style, lazy_pinyin
+
+        from memorials.text import to_simplified
 
         rng = random.Random(5)
         engine = create_engine(url)

@@ -12,13 +12,13 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from memorials import audit, paging
 from memorials.actors import Actor
 from memorials.dates import may_precede
+from memorials.db import backend_name
 from memorials.divisions import prefix_of, require_division, within
 from memorials.errors import Conflict, ValidationProblem
 from memorials.hometowns import resolve_hometown
 from memorials.models import Burial, Facility, Martyr
 from memorials.schemas import MartyrCreate, MartyrUpdate
 from memorials.scoping import get_or_404, in_scope
-from memorials.db import backend_name
 from memorials.text import like_escape, pinyin_initials, query_key, search_key, to_simplified
 
 AUDITED_FIELDS = (

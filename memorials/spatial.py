@@ -14,9 +14,9 @@ from typing import Protocol
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     Float,
     Integer,
+    Select,
     cast,
     column,
     func,

@@ -15,8 +15,8 @@ from memorials.actors import Actor
 from memorials.permissions import Permission
 from memorials.schemas import (
     BurialOut,
-    MartyrCreate,
     KeysetPage,
+    MartyrCreate,
     MartyrOut,
     MartyrUpdate,
     Page,
