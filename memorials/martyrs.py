@@ -140,8 +140,8 @@ def name_condition(session: Session, q: str, *,
                    fuzzy: bool = False) -> tuple[ColumnElement[bool], ColumnElement[float] | None]:
     """The condition a name query sets, and (fuzzy) the score to order by; each served by an index.
 
-    * letters only (``zds``): pinyin initials starting with them, or a
-      name key starting with them (Latin names);
+    * letters only (``zds``): pinyin initials starting with them (ordered
+      by initials, then name: the index's order);
     * three characters or more: the name or a variant contains them
       (simplified, so 張德勝 finds 张德胜), through the trigram index on
       PostGIS; a query with a digit also finds certificate numbers starting
@@ -159,7 +159,7 @@ def name_condition(session: Session, q: str, *,
             return Martyr.name_key.op("%")(key), score
         return score >= FUZZY_THRESHOLD, score
     if _INITIALS.fullmatch(key):
-        return or_(_starts_with(Martyr.name_initials, key), _starts_with(Martyr.name_key, key)), None
+        return _starts_with(Martyr.name_initials, key), None
     if len(key) < 3:  # the name, or the given name, starts with it (德胜 finds 张德胜): B-tree ranges
         conditions = [_starts_with(Martyr.name_key, key), _starts_with(name_tail(), key)]
     else:
@@ -221,14 +221,24 @@ def list_martyrs(
     if cursor is not None:
         name, ident = paging.decode_cursor(cursor, BY_NAME, (str, int))
         stmt = stmt.where(tuple_(Martyr.name, Martyr.id) > tuple_(literal(name), literal(ident)))
-    order = (score.desc(), Martyr.id) if score is not None else (Martyr.name, Martyr.id)
+    by_initials = bool(q) and not fuzzy and _INITIALS.fullmatch(query_key(q or "")) is not None
+    if by_initials and cursor is None:
+        order = (Martyr.name_initials, Martyr.name, Martyr.id)
+    elif score is not None:
+        order = (score.desc(), Martyr.id)
+    else:
+        order = (Martyr.name, Martyr.id)
     items = list(session.scalars(stmt.order_by(*order).limit(limit + 1).offset(offset)))
     more, items = len(items) > limit, items[:limit]
     if not more and not offset and cursor is None:
         total, estimated = len(items), False
+    elif score is not None:  # alike names have no cheap count: the planner's estimate, flagged
+        total, estimated = paging.estimate_matching(session, select(Martyr.id).where(*conditions),
+                                                    at_least=offset + len(items) + 1)
     else:
         total, estimated = paging.count_matching(session, select(Martyr.id).where(*conditions))
-    next_cursor = paging.encode_cursor(BY_NAME, (items[-1].name, items[-1].id)) if more and score is None else None
+    keyset = more and score is None and not by_initials
+    next_cursor = paging.encode_cursor(BY_NAME, (items[-1].name, items[-1].id)) if keyset else None
     return MartyrPage(items, total, estimated, next_cursor)
 
 

@@ -100,14 +100,15 @@ class Facility(Base):
 class Martyr(Base):
     __tablename__ = "martyrs"
     __table_args__ = (CheckConstraint(one_of("gender", Gender), name="gender"),
-                      Index("ix_martyrs_name_id", "name", "id"))
+                      Index("ix_martyrs_name_id", "name", "id"),
+                      Index("ix_martyrs_initials_name", "name_initials", "name", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     name_variants: Mapped[list[str]] = mapped_column(JSON, default=list)
     name_key: Mapped[str] = mapped_column(String(600), index=True)
     """Simplified, lower-case name and variants, ``|``-separated: what ``q`` searches (trigram index on PostGIS)."""
-    name_initials: Mapped[str | None] = mapped_column(String(60), index=True)
+    name_initials: Mapped[str | None] = mapped_column(String(60))
     """Pinyin initials of the name and variants (``zds``), ``|``-separated; None until computed (bulk loads)."""
     gender: Mapped[str] = mapped_column(String(10), default=Gender.unknown.value)
     ethnicity: Mapped[str] = mapped_column(String(20), default="")

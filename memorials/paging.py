@@ -91,6 +91,17 @@ def count_matching(session: Session, stmt: Select, *, cap: int = COUNT_CAP) -> t
     return max(cap + 1, planner_rows(session, inner)), True
 
 
+def estimate_matching(session: Session, stmt: Select, *, at_least: int) -> tuple[int, bool]:
+    """The planner's estimate of the rows ``stmt`` gives (never under ``at_least``), without counting them.
+
+    For matches no index counts cheaply (similar names): ``(estimate, True)``
+    on PostgreSQL; SQLite counts exactly.
+    """
+    if backend_name(session) != "postgresql":
+        return count_matching(session, stmt)
+    return max(at_least, planner_rows(session, stmt.order_by(None).limit(None).offset(None))), True
+
+
 def planner_rows(session: Session, stmt: Select) -> int:
     """PostgreSQL's estimate of the rows ``stmt`` returns (``EXPLAIN``'s top ``Plan Rows``): no row is read."""
     compiled = stmt.compile(dialect=session.get_bind().dialect)

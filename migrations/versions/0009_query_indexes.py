@@ -2,7 +2,9 @@
 
 * ``martyrs.name_initials`` (张德胜 → ``zds``, ``|`` between variants), filled
   here for the martyrs already registered (and by ``fill_initials`` for rows
-  a bulk load wrote without it), with an index: a search by initials.
+  a bulk load wrote without it), indexed with the name
+  (``ix_martyrs_initials_name``): a search by initials reads its first page
+  in index order, however many names share the initials.
 * ``ix_martyrs_name_key_tail`` on ``substr(name_key, 2)``: a query of one
   or two characters finds names whose given name starts with it (德胜 →
   张德胜) through a range; a trigram index needs three characters.
@@ -50,7 +52,7 @@ def upgrade() -> None:
                      .values(name_initials=sa.bindparam("b_initials")),
                      [{"b_id": r.id, "b_initials": pinyin_initials(r.name, *(r.name_variants or []))} for r in rows])
         last = rows[-1].id
-    op.create_index("ix_martyrs_name_initials", "martyrs", ["name_initials"])
+    op.create_index("ix_martyrs_initials_name", "martyrs", ["name_initials", "name", "id"])
     op.create_index("ix_martyrs_name_id", "martyrs", ["name", "id"])
     # A two-character query (德胜) is a given name: its range on the key after the first character.
     op.execute("CREATE INDEX ix_martyrs_name_key_tail ON martyrs (substr(name_key, 2))")
@@ -68,6 +70,6 @@ def downgrade() -> None:
     op.drop_index("ix_audit_entries_entity_at", table_name="audit_entries")
     op.drop_index("ix_martyrs_name_id", table_name="martyrs")
     op.drop_index("ix_martyrs_name_key_tail", table_name="martyrs")
-    op.drop_index("ix_martyrs_name_initials", table_name="martyrs")
+    op.drop_index("ix_martyrs_initials_name", table_name="martyrs")
     with op.batch_alter_table("martyrs") as batch:
         batch.drop_column("name_initials")
