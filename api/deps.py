@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from memorials.db import transaction
 from memorials.divisions import division_prefix
 from memorials.errors import ValidationProblem
+from memorials.paging import query_problem
 from memorials.schemas import MAX_ID
 from memorials.settings import Settings
 from memorials.text import unstorable
@@ -35,6 +36,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Cursor = Annotated[str | None, Query(max_length=1000, description="next_cursor of the page before: the page after "
+                                                                  "it, as fast as the first (deep pages)")]
 # scope="function": the transaction ends (commits) when the route returns, before the answer is
 # sent, so a client that gets 200 and sends its next request at once always reads its own write.
 ReadSession = Annotated[Session, Depends(read_session, scope="function")]
@@ -52,12 +55,6 @@ def division_query(
         return division_prefix(division, field="division")
     except ValidationProblem as exc:
         raise query_problem("division", exc.reason) from None
-
-
-def query_problem(field: str, reason: str) -> ValidationProblem:
-    problem = ValidationProblem(field, reason)
-    problem.where = "query"  # type: ignore[attr-defined]
-    return problem
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

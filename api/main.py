@@ -56,7 +56,8 @@ def _tile_urls(settings: Settings) -> list[str]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     clock.configure(settings.time_zone)
-    engine = create_db_engine(settings.resolved_database_url(), threads=settings.worker_threads)
+    engine = create_db_engine(settings.resolved_database_url(), threads=settings.worker_threads,
+                              max_connections=settings.db_max_connections)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

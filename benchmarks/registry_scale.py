@@ -81,8 +81,7 @@ def run(args: argparse.Namespace) -> str:
         def query(q: FacilityQuery, limit: int = 50) -> Callable[[], object]:
             def go() -> object:
                 with transaction(sessions) as session:
-                    rows, total = list_facilities(session=session, query=q, actor=SYSTEM, limit=limit)
-                    return total
+                    return list_facilities(session=session, query=q, actor=SYSTEM, limit=limit).total
             return go
 
         def whole_map() -> object:

@@ -28,7 +28,7 @@ from memorials.divisions import prefix_of, scoped, within
 from memorials.errors import NotFound, ValidationProblem
 from memorials.hometowns import resolve_hometown
 from memorials.models import Burial, Facility, Martyr
-from memorials.text import like_escape, query_key, to_simplified
+from memorials.text import like_escape, pinyin_initials, query_key, to_simplified
 
 DEFAULT_BLOCKED = ("法轮", "赌博", "博彩", "色情", "代开发票", "贷款", "加微信", "傻逼", "去死")
 """Words no message on a martyr's page may hold (extend with ``MEMORIALS_TRIBUTE_BLOCKED_WORDS``)."""
@@ -42,15 +42,7 @@ def initials(*names: str) -> str:
     >>> initials("张德胜", "張德勝")
     'zds'
     """
-    from pypinyin import Style, lazy_pinyin
-
-    out: list[str] = []
-    for name in names:
-        letters = "".join(p[0] for p in lazy_pinyin(to_simplified(name), style=Style.FIRST_LETTER) if p and p[0].isalpha())
-        key = letters.lower()
-        if key and key not in out:
-            out.append(key)
-    return "|".join(out)[:40]
+    return pinyin_initials(*names)[:40]
 
 
 def publish(*, session: Session, actor: Actor, martyr_id: int, public: bool) -> TributePage:

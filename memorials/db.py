@@ -61,6 +61,10 @@ class Base(DeclarativeBase):
 
 
 def _install_sqlite_functions(conn: sqlite3.Connection) -> None:
+    from memorials.text import trigram_similarity
+
+    # pg_trgm's similarity(), so a fuzzy name search means the same on both backends.
+    conn.create_function("similarity", 2, trigram_similarity, deterministic=True)
     # Most SQLite builds have the math functions; register them where missing
     # so the haversine in spatial queries works everywhere.
     try:
@@ -72,12 +76,17 @@ def _install_sqlite_functions(conn: sqlite3.Connection) -> None:
         conn.create_function("min", 2, min, deterministic=True)
 
 
-def create_db_engine(url: str, *, echo: bool = False, threads: int = 10) -> Engine:
+def create_db_engine(url: str, *, echo: bool = False, threads: int = 10, max_connections: int | None = None) -> Engine:
     """Create an engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout.
 
     The connection pool holds as many connections as ``threads`` (the
     worker threads that use it) plus a few, so that no thread waits for a
-    connection another thread is not using.
+    connection another thread is not using. On PostgreSQL
+    ``max_connections`` caps what this process holds at once (several
+    server processes share the server's ``max_connections``; a thread
+    beyond the cap waits for a connection). PostgreSQL's JIT compiler is
+    off for the app's connections: it spends tens of milliseconds compiling
+    queries that run in one, which an interactive registry never wins back.
     """
     pool = {"pool_size": threads, "max_overflow": 10, "pool_timeout": 30}
     parsed = make_url(url)
@@ -109,9 +118,13 @@ def create_db_engine(url: str, *, echo: bool = False, threads: int = 10) -> Engi
         return engine
     # PostgreSQL connections are opened as needed and only a few are kept idle.
     pool = {**pool, "pool_size": min(threads, 10), "max_overflow": threads}
+    if max_connections is not None:
+        pool.update(pool_size=min(pool["pool_size"], max_connections),
+                    max_overflow=max(0, max_connections - min(pool["pool_size"], max_connections)))
     # pre_ping: a connection that died with a restarted server is replaced at checkout, not used;
-    # connect_timeout: a server that does not answer makes a request fail (503), not hang.
-    return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 10}, **pool)
+    # connect_timeout: a server that does not answer makes a request fail (503), not hang; no JIT for short queries.
+    return create_engine(url, echo=echo, pool_pre_ping=True,
+                         connect_args={"connect_timeout": 10, "options": "-c jit=off"}, **pool)
 
 
 _SQLITE_TRANSIENT = ("database is locked", "unable to open database", "disk i/o error")

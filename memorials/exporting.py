@@ -41,12 +41,12 @@ BATCH = 2000
 
 def _all(session: Session, query: FacilityQuery, actor: Actor) -> list[Facility]:
     out: list[Facility] = []
-    offset = 0
-    while True:
-        rows, total = list_facilities(session=session, query=query, actor=actor, limit=BATCH, offset=offset)
-        out.extend(f for f, _ in rows)
-        offset += BATCH
-        if offset >= total:
+    cursor = None
+    while True:  # page after page by cursor: the total may be an estimate
+        page = list_facilities(session=session, query=query, actor=actor, limit=BATCH, cursor=cursor)
+        out.extend(f for f, _ in page.rows)
+        cursor = page.next_cursor
+        if cursor is None:
             return out
 
 
@@ -168,16 +168,16 @@ def facility_list_sheet(*, session: Session, actor: Actor, query: FacilityQuery)
 def martyr_list_sheet(*, session: Session, actor: Actor, q: str | None) -> Sheet:
     """The martyr list page's columns for every martyr it finds."""
     rows = []
-    offset = 0
-    while True:
-        items, total = list_martyrs(session=session, actor=actor, q=q, limit=BATCH, offset=offset)
-        for m in items:
+    cursor = None
+    while True:  # page after page by cursor: the total may be an estimate
+        page = list_martyrs(session=session, actor=actor, q=q, limit=BATCH, cursor=cursor)
+        for m in page.items:
             resting = current_burial(session=session, martyr=m)
             rows.append([m.name, "、".join(m.name_variants), GENDER_LABELS[m.gender], m.birth_date or "不详",
                          m.death_date or "不详", m.hometown, m.unit + (f" · {m.rank}" if m.rank else ""),
                          resting[1].name if resting else "—"])
-        offset += BATCH
-        if offset >= total:
+        cursor = page.next_cursor
+        if cursor is None:
             return Sheet("烈士名录", MARTYR_LIST_HEADER, rows)
 
 

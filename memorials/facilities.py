@@ -11,13 +11,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from gis.coords import CoordinateError, check_point, to_wgs84
 from gis.geodesy import BBox
-from memorials import audit
+from memorials import audit, paging
 from memorials.actors import Actor
 from memorials.divisions import check_in_reach, require_division, within
 from memorials.errors import Conflict, ValidationProblem
@@ -31,8 +32,6 @@ AUDITED_FIELDS = (
     "code", "name", "kind", "protection_level", "status", "division_code", "address", "longitude",
     "latitude", "custodian", "custodian_person", "patrol_interval_days", "description", "relocated_to_id",
 )
-NEAREST_START_M = 2_000.0
-EARTH_HALF_CIRCUMFERENCE_M = 20_100_000.0
 
 
 @dataclass
@@ -203,20 +202,57 @@ def filter_facilities(stmt: Select, *, query: FacilityQuery, session: Session, a
     return _filtered(stmt, query, session, actor)
 
 
+@dataclass
+class FacilityPage:
+    """One page of facilities (with their distance when ``near`` was asked) and how many match in all."""
+
+    rows: list[tuple[Facility, float | None]]
+    total: int
+    total_estimated: bool = False
+    next_cursor: str | None = None
+
+
+BY_CODE, NEAREST = "code", "near"
+
+
 def list_facilities(
-    *, session: Session, query: FacilityQuery, actor: Actor, limit: int = 50, offset: int = 0
-) -> tuple[list[tuple[Facility, float | None]], int]:
-    """One page of facilities and the total matching.
+    *, session: Session, query: FacilityQuery, actor: Actor, limit: int = 50, offset: int = 0,
+    cursor: str | None = None, with_divisions: bool = True,
+) -> FacilityPage:
+    """One page of facilities, the total matching (estimated past ``paging.COUNT_CAP``) and the next cursor.
 
     With ``near`` the page is ordered nearest first and each item carries its
-    distance in metres; otherwise by registry code.
+    distance in metres; otherwise by registry code. ``cursor`` (a page's
+    ``next_cursor``) continues after that page's last row; ``offset`` skips
+    rows (fine for the first pages; deep pages should follow the cursor).
+    ``with_divisions``: load each facility's division (its full name), in
+    one more query for the page's rows; an API answer needs only the code.
     """
-    total = session.scalar(_filtered(select(func.count(Facility.id)), query, session, actor)) or 0
-    if not query.near:
-        stmt = _filtered(select(Facility), query, session, actor).order_by(Facility.code, Facility.id)
-        items = list(session.scalars(stmt.limit(limit).offset(offset)))
-        return [(f, None) for f in items], total
-    return _nearest_page(session, query, actor, limit, offset, total), total
+    if cursor is not None and offset:
+        raise paging.query_problem("offset", "cannot be combined with cursor: the cursor already says where to go on")
+    # The division is never joined to every match before the sort: loaded for the page's rows, or not at all.
+    division = selectinload(Facility.division) if with_divisions else lazyload(Facility.division)
+    if query.near:
+        rows = _nearest_page(session, query, actor, limit + 1, offset, cursor, division)
+    else:
+        stmt = _filtered(select(Facility), query, session, actor)
+        if cursor is not None:  # codes are unique: the last code alone says where the page ended
+            (code,) = paging.decode_cursor(cursor, BY_CODE, (str,))
+            stmt = stmt.where(Facility.code > code)
+        items = list(session.scalars(stmt.options(division).order_by(Facility.code).limit(limit + 1).offset(offset)))
+        rows = [(f, None) for f in items]
+    # One row more than asked says whether a next page exists.
+    more, rows = len(rows) > limit, rows[:limit]
+    if not more and not offset and cursor is None:
+        total, estimated = len(rows), False  # the whole list is on this page: nothing to count
+    else:
+        total, estimated = paging.count_matching(session, _filtered(select(Facility.id), query, session, actor))
+    next_cursor = None
+    if more:
+        last, distance = rows[-1]
+        key = (distance, last.id) if query.near else (last.code,)
+        next_cursor = paging.encode_cursor(NEAREST if query.near else BY_CODE, key)
+    return FacilityPage(rows, total, estimated, next_cursor)
 
 
 def map_rows(*, session: Session, query: FacilityQuery, actor: Actor, limit: int) -> list[Row]:
@@ -231,30 +267,30 @@ def map_rows(*, session: Session, query: FacilityQuery, actor: Actor, limit: int
 
 
 def _nearest_page(
-    session: Session, query: FacilityQuery, actor: Actor, limit: int, offset: int, total: int
+    session: Session, query: FacilityQuery, actor: Actor, limit: int, offset: int, cursor: str | None,
+    division: _AbstractLoad,
 ) -> list[tuple[Facility, float | None]]:
+    """Nearest first, ties by id: the index finds the radius holding the page, then only those rows are sorted.
+
+    The distance answered is the ordering expression itself, so a cursor's
+    ``(distance, id)`` continues exactly where the page ended.
+    """
     assert query.near is not None
     lon, lat = query.near
     index = spatial_index(session)
-    wanted = min(offset + limit, total)
-    distance = index.distance_m(lon, lat).label("distance_m")
-    base = _filtered(select(Facility, distance), query, session, actor)
-    radius = NEAREST_START_M
-    while True:
-        stmt = base
-        prefilter = None
-        if query.within_m is None and radius < EARTH_HALF_CIRCUMFERENCE_M:
-            prefilter = index.knn_prefilter(lon, lat, radius)
-        if prefilter is not None:
-            stmt = stmt.where(prefilter)
-            found = session.scalar(
-                _filtered(select(func.count(Facility.id)), query, session, actor).where(prefilter)
-            ) or 0
-            if found < wanted:
-                radius *= 4
-                continue
-        stmt = stmt.order_by(index.nearest_order(lon, lat), Facility.id).limit(limit).offset(offset)
-        return [(f, float(d) if d is not None and math.isfinite(d) else None) for f, d in session.execute(stmt)]
+    order = index.nearest_order(lon, lat)
+    after = []
+    if cursor is not None:
+        distance, ident = paging.decode_cursor(cursor, NEAREST, (float, int))
+        after.append(or_(order > distance, and_(order == distance, Facility.id > ident)))
+    candidates = _filtered(select(Facility.id), query, session, actor).where(*after)
+    stmt = _filtered(select(Facility, order.label("distance_m")), query, session, actor).where(*after)
+    if query.within_m is None:
+        radius = index.nearest_radius(session, candidates, lon, lat, offset + limit)
+        if radius is not None:
+            stmt = stmt.where(index.within_m(lon, lat, radius))
+    stmt = stmt.options(division).order_by(order, Facility.id).limit(limit).offset(offset)
+    return [(f, float(d) if d is not None and math.isfinite(d) else None) for f, d in session.execute(stmt)]
 
 
 def facility_counts(*, session: Session, actor: Actor, division: str | None = None) -> dict[str, dict[str, int]]:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+import re
+from dataclasses import dataclass
 
-from memorials import audit
+from sqlalchemy import ColumnElement, func, literal, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from memorials import audit, paging
 from memorials.actors import Actor
 from memorials.dates import may_precede
+from memorials.db import backend_name
 from memorials.divisions import prefix_of, require_division, within
 from memorials.errors import Conflict, ValidationProblem
 from memorials.hometowns import resolve_hometown
 from memorials.models import Burial, Facility, Martyr
 from memorials.schemas import MartyrCreate, MartyrUpdate
 from memorials.scoping import get_or_404, in_scope
-from memorials.text import like_escape, query_key, search_key, to_simplified
+from memorials.text import like_escape, pinyin_initials, query_key, search_key, to_simplified
 
 AUDITED_FIELDS = (
     "name", "name_variants", "gender", "ethnicity", "birth_date", "death_date", "hometown",
@@ -65,7 +69,8 @@ def create_martyr(*, session: Session, data: MartyrCreate, actor: Actor) -> Mart
     values["hometown_division_code"] = _hometown_code(session, data.hometown, data.hometown_division_code)
     values["gender"] = data.gender.value
     values["name_variants"] = [v for v in data.name_variants if v != data.name]
-    martyr = Martyr(**values, name_key=search_key(data.name, *values["name_variants"]))
+    martyr = Martyr(**values, name_key=search_key(data.name, *values["name_variants"]),
+                    name_initials=pinyin_initials(data.name, *values["name_variants"]))
     session.add(martyr)
     try:
         session.flush()
@@ -98,6 +103,7 @@ def update_martyr(*, session: Session, martyr: Martyr, data: MartyrUpdate, actor
         setattr(martyr, name, value.value if hasattr(value, "value") else value)
     martyr.name_variants = [v for v in martyr.name_variants if v != martyr.name]
     martyr.name_key = search_key(martyr.name, *martyr.name_variants)
+    martyr.name_initials = pinyin_initials(martyr.name, *martyr.name_variants)
     changes.record(session=session, actor=actor, entity="martyr")
     return martyr
 
@@ -106,11 +112,70 @@ def get_martyr(*, session: Session, martyr_id: int, actor: Actor) -> Martyr:
     return get_or_404(session, Martyr, martyr_id, actor, entity="martyr")
 
 
+FUZZY_THRESHOLD = 0.3
+"""pg_trgm's default: 张德明 finds 张德胜 (2 trigrams of 6 shared)."""
+BY_NAME = "name"
+_INITIALS = re.compile(r"[a-z]{1,12}")
+
+
+@dataclass
+class MartyrPage:
+    items: list[Martyr]
+    total: int
+    total_estimated: bool = False
+    next_cursor: str | None = None
+
+
+def _starts_with(column: InstrumentedAttribute[str | None] | ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+    """``column`` begins with ``prefix``, as a range a B-tree index serves."""
+    return (column >= prefix) & (column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
+def name_tail() -> ColumnElement[str]:
+    """The name key after its first character (the given name, mostly), indexed: ``ix_martyrs_name_key_tail``."""
+    return func.substr(Martyr.name_key, 2)
+
+
+def name_condition(session: Session, q: str, *,
+                   fuzzy: bool = False) -> tuple[ColumnElement[bool], ColumnElement[float] | None]:
+    """The condition a name query sets, and (fuzzy) the score to order by; each served by an index.
+
+    * letters only (``zds``): pinyin initials starting with them (ordered
+      by initials, then name: the index's order);
+    * three characters or more: the name or a variant contains them
+      (simplified, so 張德勝 finds 张德胜), through the trigram index on
+      PostGIS; a query with a digit also finds certificate numbers starting
+      with it;
+    * one or two characters: the name starting with them, or its given
+      name (after the first character) starting with them: 德胜 finds
+      张德胜 (a trigram needs three characters; a range needs a start);
+    * ``fuzzy``: names whose trigrams are alike (``similarity()`` ≥ 0.3),
+      best first: 张德明 finds 张德胜.
+    """
+    key = query_key(q)
+    if fuzzy:
+        score = func.similarity(Martyr.name_key, key)
+        if backend_name(session) == "postgresql":
+            return Martyr.name_key.op("%")(key), score
+        return score >= FUZZY_THRESHOLD, score
+    if _INITIALS.fullmatch(key):
+        return _starts_with(Martyr.name_initials, key), None
+    if len(key) < 3:  # the name, or the given name, starts with it (德胜 finds 张德胜): B-tree ranges
+        conditions = [_starts_with(Martyr.name_key, key), _starts_with(name_tail(), key)]
+    else:
+        conditions = [Martyr.name_key.like(f"%{like_escape(key)}%", escape="\\")]
+    raw = q.strip()
+    if any(ch.isdigit() for ch in raw):
+        conditions.append(_starts_with(Martyr.certificate_no, raw))
+    return or_(*conditions), None
+
+
 def list_martyrs(
     *,
     session: Session,
     actor: Actor,
     q: str | None = None,
+    fuzzy: bool = False,
     division: str | None = None,
     facility_id: int | None = None,
     hometown: str | None = None,
@@ -119,13 +184,18 @@ def list_martyrs(
     death_year: int | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[Martyr], int]:
-    """Martyrs matching ``q`` in any script (张德胜 finds 張德勝), within a division or facility.
+    cursor: str | None = None,
+) -> MartyrPage:
+    """Martyrs matching ``q`` in any script (张德胜 finds 張德勝) or by pinyin initials, within a division or facility.
 
     Families trace martyrs by ``hometown`` (as recorded, 黄安县, or today's
     name, 红安县, resolved to its division code), ``unit``, ``battle`` and
-    ``death_year``.
+    ``death_year``. Ordered by name (``fuzzy``: the most alike first);
+    ``total`` is estimated past ``paging.COUNT_CAP`` matches; ``cursor``
+    continues after a page (not with ``fuzzy``, whose pages are few).
     """
+    if cursor is not None and (offset or fuzzy):
+        raise paging.query_problem("cursor", "cannot be combined with offset or fuzzy")
     conditions = [in_scope(Martyr.division_code, actor)]
     if hometown:
         text = to_simplified(hometown.strip())
@@ -139,18 +209,50 @@ def list_martyrs(
         conditions.append(Martyr.death_date.like(f"{death_year:04d}%"))
     if division:
         conditions.append(within(Martyr.division_code, division))
+    score = None
     if q:
-        key = like_escape(query_key(q))
-        raw = like_escape(q.strip())
-        conditions.append(or_(Martyr.name_key.like(f"%{key}%", escape="\\"),
-                              Martyr.certificate_no.like(f"%{raw}%", escape="\\")))
+        condition, score = name_condition(session, q, fuzzy=fuzzy)
+        conditions.append(condition)
     if facility_id is not None:
         conditions.append(
             Martyr.id.in_(select(Burial.martyr_id).where(Burial.facility_id == facility_id, Burial.until.is_(None)))
         )
-    total = session.scalar(select(func.count(Martyr.id)).where(*conditions)) or 0
-    stmt = select(Martyr).where(*conditions).order_by(Martyr.name, Martyr.id).limit(limit).offset(offset)
-    return list(session.scalars(stmt)), total
+    stmt = select(Martyr).where(*conditions)
+    if cursor is not None:
+        name, ident = paging.decode_cursor(cursor, BY_NAME, (str, int))
+        stmt = stmt.where(tuple_(Martyr.name, Martyr.id) > tuple_(literal(name), literal(ident)))
+    by_initials = bool(q) and not fuzzy and _INITIALS.fullmatch(query_key(q or "")) is not None
+    if by_initials and cursor is None:
+        order = (Martyr.name_initials, Martyr.name, Martyr.id)
+    elif score is not None:
+        order = (score.desc(), Martyr.id)
+    else:
+        order = (Martyr.name, Martyr.id)
+    items = list(session.scalars(stmt.order_by(*order).limit(limit + 1).offset(offset)))
+    more, items = len(items) > limit, items[:limit]
+    if not more and not offset and cursor is None:
+        total, estimated = len(items), False
+    elif score is not None:  # alike names have no cheap count: the planner's estimate, flagged
+        total, estimated = paging.estimate_matching(session, select(Martyr.id).where(*conditions),
+                                                    at_least=offset + len(items) + 1)
+    else:
+        total, estimated = paging.count_matching(session, select(Martyr.id).where(*conditions))
+    keyset = more and score is None and not by_initials
+    next_cursor = paging.encode_cursor(BY_NAME, (items[-1].name, items[-1].id)) if keyset else None
+    return MartyrPage(items, total, estimated, next_cursor)
+
+
+def fill_initials(*, session: Session, batch: int = 5_000) -> int:
+    """Compute the pinyin initials of martyrs that lack them (rows a bulk load wrote); answers how many."""
+    done = 0
+    while True:
+        rows = session.execute(select(Martyr.id, Martyr.name, Martyr.name_variants)
+                               .where(Martyr.name_initials.is_(None)).order_by(Martyr.id).limit(batch)).all()
+        if not rows:
+            return done
+        session.execute(update(Martyr), [
+            {"id": r.id, "name_initials": pinyin_initials(r.name, *(r.name_variants or []))} for r in rows])
+        done += len(rows)
 
 
 def current_burial(*, session: Session, martyr: Martyr) -> tuple[Burial, Facility] | None:

@@ -99,13 +99,17 @@ class Facility(Base):
 
 class Martyr(Base):
     __tablename__ = "martyrs"
-    __table_args__ = (CheckConstraint(one_of("gender", Gender), name="gender"),)
+    __table_args__ = (CheckConstraint(one_of("gender", Gender), name="gender"),
+                      Index("ix_martyrs_name_id", "name", "id"),
+                      Index("ix_martyrs_initials_name", "name_initials", "name", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     name_variants: Mapped[list[str]] = mapped_column(JSON, default=list)
     name_key: Mapped[str] = mapped_column(String(600), index=True)
-    """Simplified, lower-case name and variants, ``|``-separated: what ``q`` searches."""
+    """Simplified, lower-case name and variants, ``|``-separated: what ``q`` searches (trigram index on PostGIS)."""
+    name_initials: Mapped[str | None] = mapped_column(String(60))
+    """Pinyin initials of the name and variants (``zds``), ``|``-separated; None until computed (bulk loads)."""
     gender: Mapped[str] = mapped_column(String(10), default=Gender.unknown.value)
     ethnicity: Mapped[str] = mapped_column(String(20), default="")
     birth_date: Mapped[str | None] = mapped_column(String(10))
@@ -180,7 +184,7 @@ class AuditEntry(Base):
     """Who changed what, when, with the old and new values. Never edited, never deleted."""
 
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_audit_entries_entity_at", "entity", "entity_id", "at", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -287,3 +287,15 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+class KeysetPage(Page[T], Generic[T]):
+    """A page of a list that may be national: the total may be an estimate, deeper pages follow a cursor.
+
+    ``total_estimated`` is true when counting exactly would read too many
+    rows (see ``memorials.paging``); ``next_cursor``, sent back as
+    ``cursor``, gives the next page (absent on the last page).
+    """
+
+    total_estimated: bool = False
+    next_cursor: str | None = None

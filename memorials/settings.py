@@ -60,6 +60,9 @@ class Settings(BaseSettings):
 
     worker_threads: int = Field(default=40, ge=4, le=1000)
     """Threads that run request handlers; each database pool is sized to match."""
+    db_max_connections: int | None = Field(default=None, ge=1, le=1000)
+    """PostgreSQL connections one server process may hold at once (default: worker_threads + 10). With
+    several processes (``memorials serve --workers N``) keep N × this under the server's max_connections."""
 
     photo_dir: Path | None = None
     photo_store: Literal["disk", "s3"] = "disk"

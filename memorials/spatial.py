@@ -16,6 +16,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Integer,
+    Select,
     cast,
     column,
     func,
@@ -30,6 +31,8 @@ from gis.geodesy import EARTH_RADIUS_M, BBox, degree_box
 from memorials.db import backend_name
 from memorials.models import Facility
 
+NEAREST_START_M = 2_000.0
+EARTH_HALF_CIRCUMFERENCE_M = 20_100_000.0
 _rtree = table("facility_rtree", column("id"), column("min_x"), column("max_x"), column("min_y"), column("max_y"))
 
 
@@ -46,8 +49,14 @@ class SpatialIndex(Protocol):
         """An ORDER BY expression, nearest first, that the index can serve."""
         ...
 
-    def knn_prefilter(self, lon: float, lat: float, radius_m: float) -> ColumnElement[bool] | None:
-        """A clause limiting nearest-K candidates to a radius, or None if the index orders directly."""
+    def nearest_radius(self, session: Session, candidates: Select, lon: float, lat: float,
+                       wanted: int) -> float | None:
+        """A radius in metres holding at least the ``wanted`` candidates nearest to (lon, lat), or None for all.
+
+        ``candidates`` selects the facilities that may be answered (filters
+        applied). ``within_m`` with that radius then narrows the exact
+        ``ORDER BY distance, id`` to a handful of rows, which the index finds.
+        """
         ...
 
     def grid_cell(self, value: ColumnElement[float], origin: float, size: float) -> ColumnElement[int]:
@@ -84,8 +93,17 @@ class SqliteRtreeIndex:
     def nearest_order(self, lon: float, lat: float) -> ColumnElement[float]:
         return self.distance_m(lon, lat)
 
-    def knn_prefilter(self, lon: float, lat: float, radius_m: float) -> ColumnElement[bool] | None:
-        return self.within_m(lon, lat, radius_m)
+    def nearest_radius(self, session: Session, candidates: Select, lon: float, lat: float,
+                       wanted: int) -> float | None:
+        # No KNN in an R*Tree: widen a box-prefiltered radius until it holds enough.
+        radius = NEAREST_START_M
+        while radius < EARTH_HALF_CIRCUMFERENCE_M:
+            counted = select(func.count()).select_from(
+                candidates.where(self.within_m(lon, lat, radius)).limit(wanted).subquery())
+            if (session.scalar(counted) or 0) >= wanted:
+                return radius
+            radius *= 4
+        return None
 
     def grid_cell(self, value: ColumnElement[float], origin: float, size: float) -> ColumnElement[int]:
         # Values never lie below the origin (-180, -90), so truncation is the floor.
@@ -115,8 +133,14 @@ class PostgisIndex:
     def nearest_order(self, lon: float, lat: float) -> ColumnElement[float]:
         return self._geog.op("<->")(func.geography(self._point(lon, lat)))
 
-    def knn_prefilter(self, lon: float, lat: float, radius_m: float) -> ColumnElement[bool] | None:
-        return None
+    def nearest_radius(self, session: Session, candidates: Select, lon: float, lat: float,
+                       wanted: int) -> float | None:
+        # KNN through the GiST index (ORDER BY <-> alone: a second sort key would make it sort the table);
+        # the wanted-th distance, plus a centimetre for rounding, holds every row tied with it.
+        order = self.nearest_order(lon, lat)
+        found = session.scalars(candidates.with_only_columns(order).order_by(order).offset(wanted - 1).limit(1))
+        last = found.first()
+        return None if last is None else float(last) + 0.01
 
     def grid_cell(self, value: ColumnElement[float], origin: float, size: float) -> ColumnElement[int]:
         # PostgreSQL rounds when casting to integer: floor first.

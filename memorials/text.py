@@ -143,3 +143,55 @@ def query_key(query: str) -> str:
 def like_escape(text: str) -> str:
     """Escape ``%``, ``_`` and ``\\`` for a SQL LIKE pattern (used with ``escape="\\"``)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@lru_cache(maxsize=65_536)
+def _han_initial(char: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    letters = lazy_pinyin(char, style=Style.FIRST_LETTER)
+    return letters[0][:1].lower() if letters and letters[0][:1].isalpha() else ""
+
+
+_HAN_OR_WORD = re.compile(rf"[{_CJK}]|[^\W\d_{_CJK}]+")
+
+
+def pinyin_initials(*names: str) -> str:
+    """Pinyin initials of each name (张德胜 → ``zds``; 張德勝 too; a Latin word gives its first letter), ``|``-joined.
+
+    One character at a time (a name is no phrase), each looked up once:
+    millions of names take seconds.
+
+    >>> pinyin_initials("张德胜", "張德勝", "阿不都·热合曼")
+    'zds|abdrhm'
+    """
+    out: list[str] = []
+    for name in names:
+        key = "".join(_han_initial(t) if len(t) == 1 and re.match(rf"[{_CJK}]", t) else t[0].lower()
+                      for t in _HAN_OR_WORD.findall(name))
+        if key and key not in out:
+            out.append(key)
+    return "|".join(out)[:60]
+
+
+def _trigrams(text: str) -> set[str]:
+    grams: set[str] = set()
+    for word in re.findall(r"\w+", text.lower()):
+        padded = f"  {word} "
+        grams.update(padded[i:i + 3] for i in range(len(padded) - 2))
+    return grams
+
+
+def trigram_similarity(a: str | None, b: str | None) -> float:
+    """Shared trigrams over all trigrams of both words, as PostgreSQL's ``pg_trgm`` ``similarity()`` counts them.
+
+    SQLite registers it as ``similarity`` so a fuzzy name search means the
+    same on both backends.
+
+    >>> round(trigram_similarity("张德胜", "张德明"), 2)
+    0.33
+    """
+    if a is None or b is None:
+        return 0.0
+    x, y = _trigrams(a), _trigrams(b)
+    return len(x & y) / len(x | y) if x and y else 0.0

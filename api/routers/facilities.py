@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.auth import RegistryEditor, RegistryReader
-from api.deps import DivisionPrefix, IdPath, Offset, ReadSession, WriteSession, query_problem
+from api.deps import Cursor, DivisionPrefix, IdPath, Offset, ReadSession, WriteSession, query_problem
 from api.geojson import facility_collection
 from api.idempotency import IdempotencyDep
 from gis.coords import CoordinateError, check_point
@@ -22,6 +22,7 @@ from memorials.schemas import (
     FacilityCreate,
     FacilityOut,
     FacilityUpdate,
+    KeysetPage,
     Page,
 )
 from memorials.vocab import parse_kind, parse_level, parse_status
@@ -90,7 +91,7 @@ def _out(facility: Facility, distance: float | None = None) -> FacilityOut:
     return out
 
 
-@router.get("", response_model=Page[FacilityOut], responses={200: {"content": {"application/geo+json": {}}}})
+@router.get("", response_model=KeysetPage[FacilityOut], responses={200: {"content": {"application/geo+json": {}}}})
 def list_facilities(
     request: Request,
     session: ReadSession,
@@ -98,15 +99,21 @@ def list_facilities(
     query: FacilityFilter,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
     f: Annotated[Literal["json", "geojson"] | None, Query(description="geojson for a FeatureCollection")] = None,
 ) -> Response:
-    rows, total = service.list_facilities(session=session, query=query, actor=actor, limit=limit, offset=offset)
+    """Facilities matching the filters; ``total`` is estimated (``total_estimated``) past 10,000 matches."""
+    page = service.list_facilities(session=session, query=query, actor=actor, limit=limit, offset=offset,
+                                   cursor=cursor, with_divisions=False)
+    items = [_out(fac, d) for fac, d in page.rows]
     wants_geojson = f == "geojson" or (f is None and "application/geo+json" in request.headers.get("accept", ""))
     if wants_geojson:
-        body = facility_collection([_out(fac, d) for fac, d in rows], total=total, limit=limit, offset=offset)
+        body = facility_collection(items, total=page.total, limit=limit, offset=offset)
+        body.update(total_estimated=page.total_estimated, next_cursor=page.next_cursor)
         return Response(orjson.dumps(body), media_type="application/geo+json")
-    page = Page[FacilityOut](items=[_out(fac, d) for fac, d in rows], total=total, limit=limit, offset=offset)
-    return Response(page.model_dump_json(), media_type="application/json")
+    out = KeysetPage[FacilityOut](items=items, total=page.total, limit=limit, offset=offset,
+                                  total_estimated=page.total_estimated, next_cursor=page.next_cursor)
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 @router.post("", status_code=201, response_model=FacilityOut)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.auth import RegistryEditor, RegistryReader, Requires
-from api.deps import DivisionPrefix, IdPath, IdQuery, Offset, ReadSession, WriteSession
+from api.deps import Cursor, DivisionPrefix, IdPath, IdQuery, Offset, ReadSession, WriteSession
 from api.idempotency import IdempotencyDep
 from memorials import martyrs as service
 from memorials import relatives as relative_service
@@ -15,6 +15,7 @@ from memorials.actors import Actor
 from memorials.permissions import Permission
 from memorials.schemas import (
     BurialOut,
+    KeysetPage,
     MartyrCreate,
     MartyrOut,
     MartyrUpdate,
@@ -29,11 +30,13 @@ RelativesReader = Annotated[Actor, Requires(Permission.relatives_read)]
 RelativesEditor = Annotated[Actor, Requires(Permission.relatives_edit)]
 
 
-@router.get("", response_model=Page[MartyrOut])
+@router.get("", response_model=KeysetPage[MartyrOut])
 def list_martyrs(
     session: ReadSession,
     actor: RegistryReader,
-    q: Annotated[str | None, Query(max_length=100, description="name in simplified or traditional characters, or certificate number")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="name in simplified or traditional characters, "
+                                                              "pinyin initials (zds), or certificate number")] = None,
+    fuzzy: Annotated[bool, Query(description="names alike (trigram similarity), the most alike first")] = False,
     division: DivisionPrefix = None,
     facility_id: IdQuery = None,
     hometown: Annotated[str | None, Query(max_length=100, description="hometown as recorded (黄安县) or today's "
@@ -43,12 +46,16 @@ def list_martyrs(
     death_year: Annotated[int | None, Query(ge=1800, le=2100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Offset = 0,
-) -> Page[MartyrOut]:
-    items, total = service.list_martyrs(session=session, actor=actor, q=q.strip() if q else None, division=division,
-                                        facility_id=facility_id, hometown=hometown, unit=unit, battle=battle,
-                                        death_year=death_year, limit=limit, offset=offset)
-    return Page[MartyrOut](items=[MartyrOut.model_validate(m) for m in items], total=total, limit=limit,
-                           offset=offset)
+    cursor: Cursor = None,
+) -> Response:
+    """Martyrs by name, hometown, unit, battle; ``total`` is estimated (``total_estimated``) past 10,000 matches."""
+    page = service.list_martyrs(session=session, actor=actor, q=q.strip() if q and q.strip() else None, fuzzy=fuzzy,
+                                division=division, facility_id=facility_id, hometown=hometown, unit=unit,
+                                battle=battle, death_year=death_year, limit=limit, offset=offset, cursor=cursor)
+    out = KeysetPage[MartyrOut](items=[MartyrOut.model_validate(m) for m in page.items], total=page.total,
+                                limit=limit, offset=offset, total_estimated=page.total_estimated,
+                                next_cursor=page.next_cursor)
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 @router.post("", status_code=201, response_model=MartyrOut)

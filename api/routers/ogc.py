@@ -15,7 +15,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import RegistryReader
-from api.deps import IdPath, Offset, ReadSession, query_problem
+from api.deps import Cursor, IdPath, Offset, ReadSession, query_problem
 from api.geojson import facility_feature
 from gis.geodesy import parse_bbox
 from memorials import analysis
@@ -119,6 +119,7 @@ def items(
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (CRS84)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Offset = 0,
+    cursor: Cursor = None,
     datetime: Annotated[str | None, Query(max_length=100, description="accepted; facilities carry no time")] = None,
     f: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
@@ -130,19 +131,28 @@ def items(
             box = parse_bbox(bbox)
         except ValueError as exc:
             raise query_problem("bbox", str(exc).removeprefix("bbox: ")) from None
+    here = f"{_base(request)}/collections/{collection_id}/items"
+    keep = "".join(f"&{k}={v}" for k, v in (("bbox", bbox),) if v)
+    at = f"cursor={cursor}" if cursor else f"offset={offset}"
+    links = [{"href": f"{here}?limit={limit}&{at}{keep}", "rel": "self", "type": GEOJSON}]
+    matched: dict[str, int] = {}
     if collection_id == "facilities":
-        rows, total = service.list_facilities(session=session, query=service.FacilityQuery(bbox=box), actor=actor,
-                                              limit=limit, offset=offset)
-        features = [facility_feature(FacilityOut.model_validate(fac)) for fac, _ in rows]
+        page = service.list_facilities(session=session, query=service.FacilityQuery(bbox=box), actor=actor,
+                                       limit=limit, offset=offset, cursor=cursor, with_divisions=False)
+        features = [facility_feature(FacilityOut.model_validate(fac)) for fac, _ in page.rows]
+        if not page.total_estimated:  # numberMatched is optional: left out rather than guessed
+            matched["numberMatched"] = page.total
+        if page.next_cursor:  # by cursor: deep pages cost what the first one does
+            links.append({"href": f"{here}?limit={limit}&cursor={page.next_cursor}{keep}", "rel": "next",
+                          "type": GEOJSON})
     else:
         zones, total = analysis.zones_page(session=session, actor=actor, bbox=box, limit=limit, offset=offset)
         features = [_zone_feature(z) for z in zones]
-    here = f"{_base(request)}/collections/{collection_id}/items"
-    keep = "".join(f"&{k}={v}" for k, v in (("bbox", bbox),) if v)
-    links = [{"href": f"{here}?limit={limit}&offset={offset}{keep}", "rel": "self", "type": GEOJSON}]
-    if offset + len(features) < total:
-        links.append({"href": f"{here}?limit={limit}&offset={offset + limit}{keep}", "rel": "next", "type": GEOJSON})
-    return _json({"type": "FeatureCollection", "features": features, "numberMatched": total,
+        matched["numberMatched"] = total
+        if offset + len(features) < total:
+            links.append({"href": f"{here}?limit={limit}&offset={offset + limit}{keep}", "rel": "next",
+                          "type": GEOJSON})
+    return _json({"type": "FeatureCollection", "features": features, **matched,
                   "numberReturned": len(features), "links": links}, GEOJSON)
 
 

@@ -93,12 +93,12 @@ def logout(request: Request, session: WriteSession, actor: RegistryReader) -> Re
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: ReadSession, actor: RegistryReader) -> Response:
     counts = facility_service.facility_counts(session=session, actor=actor)
-    _, martyr_total = martyr_service.list_martyrs(session=session, actor=actor, limit=1)
+    martyrs = martyr_service.list_martyrs(session=session, actor=actor, limit=1)
     division = get_division(session=session, code=actor.jurisdiction) if actor.jurisdiction else None
     return render(request, "home.html", {
         "counts": counts,
         "facility_total": sum(counts["kind"].values()),
-        "martyr_total": martyr_total,
+        "martyr_total": martyrs.total, "martyr_total_estimated": martyrs.total_estimated,
         "division": division,
         "colours": KIND_COLOURS,
     })
@@ -109,11 +109,12 @@ def facility_list(
     request: Request, session: ReadSession, actor: RegistryReader, query: FacilityFilter,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    rows, total = facility_service.list_facilities(session=session, query=query, actor=actor, limit=PAGE_SIZE,
-                                                   offset=(page - 1) * PAGE_SIZE)
+    found = facility_service.list_facilities(session=session, query=query, actor=actor, limit=PAGE_SIZE,
+                                             offset=(page - 1) * PAGE_SIZE)
+    rows, total = found.rows, found.total
     params = {k: v for k, v in request.query_params.items() if k != "page" and v}
     return render(request, "facilities.html", {
-        "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
+        "rows": rows, "total": total, "total_estimated": found.total_estimated, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
         "params": params, "query_string": urlencode(params), "error": None,
     })
 
@@ -153,8 +154,9 @@ def martyr_list(
 ) -> Response:
     filters = {"hometown": (hometown or "").strip() or None, "unit": (unit or "").strip() or None,
                "battle": (battle or "").strip() or None, "death_year": death_year}
-    items, total = martyr_service.list_martyrs(session=session, actor=actor, q=q.strip() if q else None,
-                                               limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters)
+    found = martyr_service.list_martyrs(session=session, actor=actor, q=q.strip() if q else None,
+                                       limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters)
+    items, total = found.items, found.total
     resting = {m.id: martyr_service.current_burial(session=session, martyr=m) for m in items}
     return render(request, "martyrs.html", {
         "items": items, "total": total, "q": q or "", "page": page, "pages": max(1, -(-total // PAGE_SIZE)),

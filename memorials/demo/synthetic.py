@@ -37,6 +37,7 @@ from memorials.demo.bulk import BulkWriter, StageFactory, SyntheticFacility, Syn
 from memorials.demo.people import FEMALE, Picker, ethnicity, life, person_name, rank
 from memorials.errors import Conflict
 from memorials.models import Division, Facility
+from memorials.text import pinyin_initials
 
 SPREAD_DEG = 0.15
 CHUNK = 20_000
@@ -71,7 +72,7 @@ FACILITY_COLUMNS = ("id", "code", "name", "name_key", "kind", "protection_level"
                     "description", "created_at", "updated_at", "version")
 MARTYR_COLUMNS = ("id", "name", "name_variants", "name_key", "gender", "ethnicity", "birth_date", "death_date",
                   "hometown", "hometown_division_code", "unit", "rank", "place_of_death", "battle", "certificate_no",
-                  "biography", "division_code", "created_at", "updated_at", "version")
+                  "biography", "division_code", "created_at", "updated_at", "version", "name_initials")
 BURIAL_COLUMNS = ("id", "facility_id", "martyr_id", "plot", "since", "until", "note", "created_at")
 
 
@@ -195,7 +196,7 @@ def _martyrs(run: SyntheticRun, counties: list, count: int) -> int:
                 home_code, _name, home, _lon, _lat = pool[int(rng.random() * len(pool))]
             rows.append((first + i, name, [], name, "female" if female else "male", ethnicity(rng), birth, death,
                          home, home_code, "", rank(rng), "", battle, f"{prefix}M{i + 1:07d}", "", keeper,
-                         now, now, 1))
+                         now, now, 1, pinyin_initials(name)))
             if grave is not None:
                 plot = "" if grave.kind == "scattered_grave" else f"{rng.randint(1, 30)}排{rng.randint(1, 40)}号"
                 burials.append((first_burial + buried, grave.id, first + i, plot, None, None, "", now))

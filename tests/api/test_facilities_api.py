@@ -39,7 +39,7 @@ def test_create_read_update_list(api, planner):
     patched = api.patch(f"/api/v1/facilities/{fac['id']}", json={"custodian": "檀树岗村委会"}, headers=planner)
     assert patched.status_code == 200 and patched.json()["custodian"] == "檀树岗村委会"
     page = api.get("/api/v1/facilities", headers=planner).json()
-    assert set(page) == {"items", "total", "limit", "offset"}
+    assert set(page) == {"items", "total", "limit", "offset", "total_estimated", "next_cursor"}
     assert page["total"] == 1 and page["items"][0]["id"] == fac["id"]
 
 

@@ -17,6 +17,11 @@ pytestmark = pytest.mark.both_backends
 CENTER = (114.62, 31.29)
 
 
+def _listed(**kwargs):
+    page = list_facilities(**kwargs)
+    return page.rows, page.total
+
+
 @pytest.fixture
 def grid(session):
     """A 10 x 10 grid of graves, 0.01 degree apart, around CENTER."""
@@ -32,14 +37,14 @@ def grid(session):
 
 def test_bbox_returns_exactly_the_points_inside(session, grid):
     box = BBox(114.6, 31.27, 114.63, 31.30)
-    rows, total = list_facilities(session=session, query=FacilityQuery(bbox=box), actor=SYSTEM, limit=1000)
+    rows, total = _listed(session=session, query=FacilityQuery(bbox=box), actor=SYSTEM, limit=1000)
     expected = {f.id for f in grid if box.contains(f.longitude, f.latitude)}
     assert {f.id for f, _ in rows} == expected
     assert total == len(expected) > 0
 
 
 def test_within_metres(session, grid):
-    rows, total = list_facilities(session=session, query=FacilityQuery(near=CENTER, within_m=1500), actor=SYSTEM,
+    rows, total = _listed(session=session, query=FacilityQuery(near=CENTER, within_m=1500), actor=SYSTEM,
                                   limit=1000)
     expected = {f.id for f in grid if haversine_m(*CENTER, f.longitude, f.latitude) <= 1500}
     assert {f.id for f, _ in rows} == expected
@@ -48,7 +53,7 @@ def test_within_metres(session, grid):
 
 
 def test_nearest_k_in_order(session, grid):
-    rows, total = list_facilities(session=session, query=FacilityQuery(near=(114.6413, 31.3087)), actor=SYSTEM,
+    rows, total = _listed(session=session, query=FacilityQuery(near=(114.6413, 31.3087)), actor=SYSTEM,
                                   limit=5)
     assert total == 100
     by_distance = sorted(grid, key=lambda f: haversine_m(114.6413, 31.3087, f.longitude, f.latitude))
@@ -58,7 +63,7 @@ def test_nearest_k_in_order(session, grid):
 
 
 def test_nearest_far_away_widens_the_search(session, grid):
-    rows, _ = list_facilities(session=session, query=FacilityQuery(near=(87.6, 43.8)), actor=SYSTEM, limit=3)
+    rows, _ = _listed(session=session, query=FacilityQuery(near=(87.6, 43.8)), actor=SYSTEM, limit=3)
     assert len(rows) == 3 and rows[0][1] > 2_000_000
 
 
@@ -66,7 +71,7 @@ def test_moved_facility_is_found_at_its_new_place(session, grid):
     f = grid[0]
     f.longitude, f.latitude = 116.4, 39.9
     session.flush()
-    rows, _ = list_facilities(session=session, query=FacilityQuery(bbox=BBox(116.3, 39.8, 116.5, 40.0)),
+    rows, _ = _listed(session=session, query=FacilityQuery(bbox=BBox(116.3, 39.8, 116.5, 40.0)),
                               actor=SYSTEM)
     assert [x.id for x, _ in rows] == [f.id]
 
