@@ -2,7 +2,7 @@
 
 Every sheet carries the register's title (unit and subject), the reporting
 unit and the period, numbered rows (序号) and the preparer / reviewer / date
-lines (``gis.tables.write_register``; the PDF: ``gis.register_pdf``).
+lines (``gis.registers.write_register``; the PDF: ``gis.register_pdf``).
 
 Sheets, in order:
 
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from evidence.models import Attachment
 from gis.register_pdf import write_register_pdf
-from gis.tables import Heading, Link, Sheet, write_register, write_register_csv
+from gis.registers import Heading, Link, Sheet, write_register, write_register_csv
 from inspections.checklist import (
     CATEGORY_LABELS,
     CHECKLIST,

@@ -216,7 +216,10 @@ class ComplianceOut(BaseModel):
     """Of ``done``, the facility-cycles done by unverified patrols only."""
     facilities_complete: int
     facilities: list[FacilityCompliance]
+    """Every facility (``detail=facilities``, the default); empty with ``detail=divisions``."""
     divisions: list[DivisionCompliance]
+    """The totals per division one level down: the drill-down (national → provinces → … → townships)."""
+    detail: Literal["facilities", "divisions"] = "facilities"
 
 
 class IntervalRuleIn(Input):

@@ -279,12 +279,15 @@ def compliance(
     division: Annotated[str, Query(description="division code; a county sees its townships")],
     months: ReportMonths,
     level: PeriodicLevel = PeriodicLevel.patrol,
+    detail: Annotated[Literal["facilities", "divisions"], Query(
+        description="facilities (default): every facility and the divisions one level down; divisions: only the "
+                    "totals per division one level down, for a national or provincial drill-down")] = "facilities",
 ) -> ComplianceOut:
     """Facility-months due and done, per facility and per division below, with the overdue days."""
     first, last = months
     return compliance_service.compliance(session=session, actor=actor, division=division_query(division) or "",
                                          level=level.value, period_from=first, period_to=last,
-                                         max_months=settings.max_report_months, today=_today())
+                                         max_months=settings.max_report_months, today=_today(), detail=detail)
 
 
 @router.get("/api/v1/interval-rules", response_model=list[IntervalRuleOut], tags=["compliance"])
