@@ -30,6 +30,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from memorials.actors import Actor
+from memorials.jobs import JobKind
 from memorials.settings import Settings
 
 ENTRY_POINT_GROUP = "memorials.domains"
@@ -69,6 +70,8 @@ class DomainPackage:
     synthetic: Callable[[Session, list[int], Random], str] | None = None
     """Adds synthetic records for these synthetic facilities, reproducibly from the random generator
     (``memorials demo --synthetic``: benchmarks at national scale); answers one line for the console."""
+    jobs: Mapping[str, JobKind] = field(default_factory=dict, hash=False)
+    """Reports this package can make in the background (``memorials.jobs``), by kind name."""
     migrations: str | None = None
     """Package (``"repairs.migrations"``) holding the domain's own Alembic branch.
 
@@ -111,6 +114,17 @@ def attachment_owners() -> dict[str, OwnerScope]:
                 raise TypeError(f"attachment owner type {owner_type!r} is registered twice ({package.name})")
             owners[owner_type] = scope
     return owners
+
+
+def job_kinds() -> dict[str, JobKind]:
+    """Every kind of background job the installed packages can run."""
+    out: dict[str, JobKind] = {}
+    for package in discover():
+        for name, kind in package.jobs.items():
+            if name in out:
+                raise ValueError(f"two packages run jobs of kind {name!r}")
+            out[name] = kind
+    return out
 
 
 def migration_locations() -> list[str]:
