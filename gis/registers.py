@@ -35,6 +35,9 @@ MAX_ROWS = 1_048_576
 MAX_LINKS = 65_530
 """Hyperlinks Excel keeps per sheet; beyond them a cell shows its text only."""
 WIDTH_SAMPLE = 300
+STYLED_ROWS = 5_000
+"""Data rows of a sheet drawn with borders and wrapped text; rows beyond (a national ledger's) are plain cells,
+three times faster to write, and print with the sheet's gridlines."""
 A4 = 9
 
 
@@ -103,6 +106,14 @@ class _Styles:
         return cell
 
 
+def _plain(sheet: Any, value: Any) -> Any:
+    """A value as a write-only sheet takes it without a cell object of its own (the fast path)."""
+    if isinstance(value, str):
+        value = safe_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+        return _cell(sheet, value, None) if value in ERROR_CODES else value
+    return safe_cell(value)
+
+
 def _cell(sheet: Any, value: Any, template: WriteOnlyCell | None) -> WriteOnlyCell:
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
@@ -152,6 +163,7 @@ class _SheetWriter:
         if self.rows >= MAX_ROWS - 2:   # room for the blank row and the signatures
             self._open()
         sheet, styles = self.sheet, self.styles
+        styled = self.rows < TITLE_ROWS + STYLED_ROWS
         cells = []
         for value in values:
             if isinstance(value, Link):
@@ -160,9 +172,9 @@ class _SheetWriter:
                     cell.hyperlink = value.url
                     self.links += 1
                 else:
-                    cell = _cell(sheet, value.text, styles.body)
+                    cell = _cell(sheet, value.text, styles.body) if styled else _plain(sheet, value.text)
             else:
-                cell = _cell(sheet, value, styles.body)
+                cell = _cell(sheet, value, styles.body) if styled else _plain(sheet, value)
             cells.append(cell)
         sheet.append(cells)
         self.rows += 1
@@ -189,6 +201,7 @@ def _print_setup(sheet: Any) -> None:
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     sheet.print_title_rows = f"1:{TITLE_ROWS}"
     sheet.print_options.horizontalCentered = True
+    sheet.print_options.gridLines = True
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
 
