@@ -111,9 +111,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="add a patrol for every facility in each of this many earlier months (default 0)")
     group.add_argument("--ledger-baseline", default="main",
                        help="git revision measured as the baseline in the same run ('' to skip; default main)")
-    group.add_argument("--ledger-baseline-facilities", type=int, default=5_000,
-                       help="size of the registry on which both are run, paired (default 5000: the baseline writes "
-                            "its workbook in openpyxl's normal mode, whose rows cost more the more there are)")
+    group.add_argument("--ledger-baseline-facilities", type=int, default=1_000,
+                       help="size of the registry on which both are run, paired (default 1000: the baseline writes "
+                            "its workbook in openpyxl's normal mode, where each row costs more the more rows there "
+                            "are, so at national size it runs for hours)")
     group.add_argument("--ledger-timeout", type=int, default=3600, help="seconds allowed to each run")
 
 
@@ -169,6 +170,7 @@ def _child(tree: Path, url: str, mode: str, first: str, last: str, user_id: int,
                           cwd=tree, env=env, capture_output=True, text=True, timeout=timeout)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
+            print(f"{mode} in {tree}: {line}", file=sys.stderr, flush=True)
             return json.loads(line[len("RESULT "):])
     raise RuntimeError(f"{mode} run failed ({done.returncode}):\n{done.stderr[-3000:]}")
 

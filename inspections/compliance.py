@@ -244,13 +244,16 @@ def compliance(
     length = _child_prefix(division)
     groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     rows: list[FacilityCompliance] = []
-    due_total = done_total = done_unverified = complete = 0
+    due_total = done_total = done_unverified = complete = count = due_facilities = overdue = 0
     for r in facility_rows(session=session, actor=actor, division=division, level=level, period_from=period_from,
                            period_to=period_to, today=today):
         due_total += r.due
         done_total += r.done
         done_unverified += r.done_unverified
         complete += bool(r.due and r.done == r.due)
+        count += 1
+        due_facilities += bool(r.due)
+        overdue += bool(r.overdue_days)
         if length is not None and len(r.division_code) >= length:
             group = groups[_child_code(r.division_code, length)]
             group[0] += 1
@@ -262,6 +265,7 @@ def compliance(
         division=division, level=level, from_=period_from, to=period_to, due=due_total, done=done_total,
         rate=round(done_total / due_total, 4) if due_total else None, inspections=inspections or 0,
         unverified_inspections=unverified or 0, done_unverified=done_unverified, facilities_complete=complete,
+        facility_count=count, facilities_due=due_facilities, facilities_overdue=overdue,
         facilities=rows, divisions=_by_child_division(session, groups), detail=detail,
     )
 

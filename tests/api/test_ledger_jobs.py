@@ -146,3 +146,14 @@ def test_national_compliance_drills_down_by_province(demo_api):
     bad = demo_api.get("/api/v1/compliance", params={"division": "", "from": month, "to": month,
                                                      "detail": "everything"}, headers=admin)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "detail"
+
+
+def test_the_patrol_page_drills_down_above_a_county(demo_api):
+    admin = demo_api.user("admin", "")
+    month = _month()
+    province = demo_api.get("/inspections", params={"division": "42", "from": month, "to": month}, headers=admin)
+    assert province.status_code == 200
+    assert 'division=421100">' in province.text and 'id="drill-note"' in province.text
+    county = demo_api.get("/inspections", params={"division": DEMO_DISTRICT, "from": month, "to": month},
+                          headers=admin)
+    assert county.status_code == 200 and 'id="drill-note"' not in county.text and "逾期天数" in county.text
