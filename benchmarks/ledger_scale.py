@@ -14,8 +14,9 @@ its memory is its own:
   temporary git worktree): the same ledger by its ``write_patrol_ledger``
   (what its request did) and its national compliance answer.
 
-Memory is the process's peak resident set minus its resident set just
-before the ledger (``ru_maxrss``), and the resident set left after it.
+Memory is the process's peak resident set while the ledger is made (the
+peak is reset first through ``/proc/self/clear_refs``) minus its resident
+set just before, and the resident set left after it.
 """
 
 from __future__ import annotations
@@ -51,15 +52,30 @@ actor = Actor(user_id=int(user_id), username="bench_national", role="admin", jur
 def rss():
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
-out = {}
-before = rss()
-started = time.perf_counter()
+def peak():
+    line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
+
 if mode == "job":
     from memorials import domains, jobs
     from memorials.job_worker import JobWorker
     from memorials.models import Job
     from memorials.settings import Settings
     from inspections.ledger_jobs import KIND, ledger_params
+    domains.job_kinds()
+else:
+    from inspections.ledger import Links, write_patrol_ledger
+import openpyxl.worksheet._write_only, openpyxl.worksheet._writer  # what either writer imports on first use
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+out = {}
+Path("/proc/self/clear_refs").write_text("5")   # the peak so far (imports) is not the ledger's
+before = rss()
+started, cpu_started = time.perf_counter(), cpu()
+if mode == "job":
     settings = Settings(database_url=url, job_dir=Path(job_dir), job_workers=0, max_report_months=36)
     worker = JobWorker(engine=engine, settings=settings, kinds=domains.job_kinds())
     worker.directory.mkdir(parents=True, exist_ok=True)
@@ -73,14 +89,14 @@ if mode == "job":
         assert job.state == "done", job.error
         path = Path(job.result_path)
 else:
-    from inspections.ledger import Links, write_patrol_ledger
     path = Path(job_dir) / "baseline.xlsx"
     with transaction(session_factory(engine)) as s:
         write_patrol_ledger(session=s, actor=actor, division="", period_from=first, period_to=last, path=path,
                             max_months=36, fmt="xlsx", links=Links(base_url="http://127.0.0.1:8000",
                             photo_path=lambda sha: f"/api/v1/photos/{sha}/original"))
 out["ledger_s"] = time.perf_counter() - started
-out["ledger_growth_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before) / 2**20
+out["ledger_cpu_s"] = cpu() - cpu_started
+out["ledger_growth_mb"] = (peak() - before) / 2**20
 out["ledger_left_mb"] = (rss() - before) / 2**20
 out["ledger_mb"] = path.stat().st_size / 2**20
 from openpyxl import load_workbook
@@ -111,8 +127,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="add a patrol for every facility in each of this many earlier months (default 0)")
     group.add_argument("--ledger-baseline", default="main",
                        help="git revision measured as the baseline in the same run ('' to skip; default main)")
-    group.add_argument("--ledger-baseline-facilities", type=int, default=1_000,
-                       help="size of the registry on which both are run, paired (default 1000: the baseline writes "
+    group.add_argument("--ledger-baseline-facilities", type=int, default=300,
+                       help="size of the registry on which both are run, paired (default 300: the baseline writes "
                             "its workbook in openpyxl's normal mode, where each row costs more the more rows there "
                             "are, so at national size it runs for hours)")
     group.add_argument("--ledger-timeout", type=int, default=3600, help="seconds allowed to each run")
@@ -227,11 +243,11 @@ def _report(count: int, patrols: int, fill_s: float, first: str, last: str, runs
              f"patrols, filled in {fill_s:.0f} s (SQLite). The ledger covers every facility, {first} to {last}; each "
              "run in a fresh process. Memory: the peak resident set minus the resident set before the ledger "
              "(growth), and what stayed after it (left).", "",
-             "| code | national ledger s | growth MB | left MB | file MB | sheets (rows) |",
-             "|---|---:|---:|---:|---:|---|"]
+             "| code | national ledger s | CPU s | growth MB | left MB | file MB | sheets (rows) |",
+             "|---|---:|---:|---:|---:|---:|---|"]
     for name, r in runs.items():
         sheets = ", ".join(f"{k} {v:,}" for k, v in r["sheets"].items())
-        lines.append(f"| {name} | {r['ledger_s']:.1f} | {r['ledger_growth_mb']:.0f} | {r['ledger_left_mb']:.0f} | "
+        lines.append(f"| {name} | {r['ledger_s']:.1f} | {r['ledger_cpu_s']:.1f} | {r['ledger_growth_mb']:.0f} | {r['ledger_left_mb']:.0f} | "
                      f"{r['ledger_mb']:.1f} | {sheets} |")
     lines += ["", "| code | compliance answer | s | MB | divisions |", "|---|---|---:|---:|---:|"]
     for name, r in runs.items():
@@ -245,7 +261,7 @@ def _report(count: int, patrols: int, fill_s: float, first: str, last: str, runs
     if len(runs) > 1:
         return "\n".join(lines)
     lines += ["", f"- national ledger under 60 s: **{'met' if ours['ledger_s'] < 60 else 'not met'}** "
-              f"({ours['ledger_s']:.1f} s)",
+              f"({ours['ledger_s']:.1f} s wall, {ours['ledger_cpu_s']:.1f} s of CPU)",
               f"- memory growth under 300 MB: **{'met' if ours['ledger_growth_mb'] < 300 else 'not met'}** "
               f"({ours['ledger_growth_mb']:.0f} MB)"]
     return "\n".join(lines)
