@@ -75,9 +75,12 @@ class JobWorker:
     def run_once(self, *, worker: str | None = None) -> bool:
         """Claim and run one job; False when none was waiting (or another worker won it)."""
         name = worker or jobs.worker_name()
+        stale = timedelta(seconds=self.settings.job_stale_seconds)
+        with transaction(self.reads) as session:
+            if not jobs.waiting(session=session, stale_after=stale):
+                return False
         with transaction(self.writes) as session:
-            claim = jobs.claim_next(session=session, worker=name,
-                                    stale_after=timedelta(seconds=self.settings.job_stale_seconds),
+            claim = jobs.claim_next(session=session, worker=name, stale_after=stale,
                                     max_attempts=self.settings.job_max_attempts)
         if claim is None:
             return False

@@ -143,14 +143,23 @@ class Claim:
     attempt: int
 
 
+def _claimable(stale_after: timedelta):  # type: ignore[no-untyped-def]
+    return or_(Job.state == JobState.queued,
+               (Job.state == JobState.running) & (Job.heartbeat_at < clock.now() - stale_after))
+
+
+def waiting(*, session: Session, stale_after: timedelta) -> bool:
+    """Is any job claimable? A read, so that idle workers never take SQLite's write lock to find out."""
+    return session.scalar(select(Job.id).where(_claimable(stale_after)).limit(1)) is not None
+
+
 def claim_next(*, session: Session, worker: str, stale_after: timedelta, max_attempts: int) -> Claim | None:
     """Take the oldest queued job (or one whose worker stopped beating) for ``worker``; None when there is none.
 
     The caller commits at once. A job that has used up its attempts is marked failed instead.
     """
     now = clock.now()
-    claimable = or_(Job.state == JobState.queued,
-                    (Job.state == JobState.running) & (Job.heartbeat_at < now - stale_after))
+    claimable = _claimable(stale_after)
     query = select(Job.id, Job.attempts).where(claimable).order_by(Job.id).limit(1)
     if backend_name(session) == "postgresql":
         query = query.with_for_update(skip_locked=True)
