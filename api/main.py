@@ -21,6 +21,7 @@ from api.routers import (
     docs,
     facilities,
     imports,
+    jobs,
     list_exports,
     map_pages,
     martyrs,
@@ -36,6 +37,7 @@ from evidence.store import store_for
 from memorials import clock, domains
 from memorials.bootstrap import prepare_database
 from memorials.db import create_db_engine, session_factory
+from memorials.job_worker import JobWorker
 from memorials.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -58,13 +60,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     clock.configure(settings.time_zone)
     engine = create_db_engine(settings.resolved_database_url(), threads=settings.worker_threads,
                               max_connections=settings.db_max_connections)
+    kinds = domains.job_kinds()
+    worker = JobWorker(engine=engine, settings=settings, kinds=kinds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Sync routes and dependencies run in these threads; the pool matches them.
         to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         prepare_database(engine)
+        worker.start()
         yield
+        await to_thread.run_sync(worker.stop)
         engine.dispose()
 
     app = FastAPI(
@@ -81,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessions = session_factory(engine)
     app.state.write_sessions = session_factory(engine, write=True)
     app.state.evidence_store = store_for(settings)
+    app.state.job_kinds = kinds
+    app.state.job_worker = worker
     install_sign_in(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6, exclude_content_types=UNCOMPRESSED)
@@ -92,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(facilities.router)
     app.include_router(martyrs.router)
     app.include_router(imports.router)
+    app.include_router(jobs.router)
     app.include_router(analysis.router)
     app.include_router(ogc.router)
     app.include_router(analysis_pages.router)

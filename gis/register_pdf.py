@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from gis.tables import Heading, Link, Sheet
+from gis.registers import Heading, Link, Sheet
 
 FONT = "STSong-Light"
 

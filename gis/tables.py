@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -174,7 +174,7 @@ def read_table(path: Path) -> Table:
     raise TableError(f"unsupported file type {suffix or '(none)'}: use .csv or .xlsx")
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """UTF-8 with a BOM, which Excel needs to show Chinese correctly; every cell through :func:`safe_cell`."""
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
@@ -214,130 +214,3 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[S
             width = max([len(str(name)) * 2] + [len(str(r[i - 1])) for r in rows[:200] if i - 1 < len(r)])
             sheet.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
     book.save(path)
-
-
-# ---- registers (台账): the printable form every XLSX export of the product takes ----------------------------
-
-
-@dataclass(frozen=True)
-class Link:
-    """A cell that shows ``text`` and opens ``url`` (a photo, a record page)."""
-
-    text: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Heading:
-    """What a bureau's register says above and below its table.
-
-    ``unit`` is the reporting unit (填报单位), ``subject`` what the register
-    is (巡查台账), ``period`` the months or the filter it covers; the
-    preparer's name is printed, the reviewer and the date are lines to sign
-    when blank.
-    """
-
-    unit: str
-    subject: str
-    period: str
-    preparer: str = ""
-    reviewer: str = ""
-    date: str = ""
-
-
-@dataclass(frozen=True)
-class Sheet:
-    title: str
-    header: Sequence[str]
-    rows: Sequence[Sequence[Any]]
-    numbered: bool = True
-    """A 序号 column first, counting the data rows (totals rows keep it blank)."""
-    totals: Sequence[Sequence[Any]] = ()
-
-
-TITLE_ROWS = 3
-"""Title, unit/period line, column header: repeated on every printed page."""
-
-
-def _text_width(value: Any) -> int:
-    text = value.text if isinstance(value, Link) else str(value if value is not None else "")
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
-def _register_row(sheet: Worksheet, values: Sequence[Any]) -> None:
-    """Like :func:`_append`; a :class:`Link` shows its (safe) text and opens its URL."""
-    _append(sheet, [v.text if isinstance(v, Link) else v for v in values])
-    for cell, value in zip(sheet[sheet.max_row], values, strict=False):
-        if isinstance(value, Link) and value.url:
-            cell.hyperlink = value.url
-            cell.font = Font(color="1D4ED8", underline="single")
-
-
-def write_register(path: Path, heading: Heading, sheets: Sequence[Sheet]) -> None:
-    """A register workbook a bureau can print, sign and file.
-
-    Every sheet: a title row (unit and subject), a line with the reporting
-    unit, the period and the sheet's subject, the column header, the rows
-    numbered (序号), then the preparer / reviewer / date lines. Printed on
-    A4 landscape, fitted to the page width, with the three heading rows
-    repeated on every page and "第 N 页 共 M 页" in the footer. Every cell
-    goes through :func:`safe_cell`; links show their text and open their URL.
-    """
-    from openpyxl.styles import Alignment, Border, Side
-    from openpyxl.worksheet.properties import PageSetupProperties
-
-    thin = Side(style="thin", color="999999")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    book = Workbook()
-    book.remove(book.active)
-    for spec in sheets:
-        sheet = book.create_sheet(title=spec.title[:31])
-        header = (["序号"] if spec.numbered else []) + list(spec.header)
-        width = len(header)
-        _append(sheet, [f"{heading.unit}{heading.subject}"])
-        _append(sheet, [f"填报单位：{heading.unit}    期间：{heading.period}    表名：{spec.title}"])
-        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(width, 1))
-        sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=max(width, 1))
-        sheet["A1"].font = Font(bold=True, size=16)
-        sheet["A1"].alignment = Alignment(horizontal="center", vertical="center")
-        sheet.row_dimensions[1].height = 30
-        _append(sheet, header)
-        for cell in sheet[TITLE_ROWS]:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-            cell.border = box
-        body = [([n] if spec.numbered else []) + list(row) for n, row in enumerate(spec.rows, start=1)]
-        body += [([""] if spec.numbered else []) + list(row) for row in spec.totals]
-        for row in body:
-            _register_row(sheet, row)
-            for cell in sheet[sheet.max_row]:
-                cell.border = box
-                cell.alignment = Alignment(vertical="top", wrap_text=True)
-        sheet.append([])
-        signatures = [""] * max(width, 3)
-        signatures[0] = f"填表人：{heading.preparer or '__________'}"
-        signatures[max(1, width // 2 - 1)] = f"审核人：{heading.reviewer or '__________'}"
-        signatures[max(2, width - 2)] = f"填报日期：{heading.date or '____年__月__日'}"
-        _append(sheet, signatures)
-        sheet.freeze_panes = f"A{TITLE_ROWS + 1}"
-        for i, name in enumerate(header, start=1):
-            widest = max([_text_width(name)] + [_text_width(r[i - 1]) for r in body[:300] if i - 1 < len(r)])
-            sheet.column_dimensions[get_column_letter(i)].width = min(max(widest + 2, 6), 40)
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-        sheet.page_setup.fitToWidth = 1
-        sheet.page_setup.fitToHeight = 0
-        sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        sheet.print_title_rows = f"1:{TITLE_ROWS}"
-        sheet.print_options.horizontalCentered = True
-        sheet.page_margins.left = sheet.page_margins.right = 0.4
-        sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
-    book.save(path)
-
-
-def write_register_csv(path: Path, heading: Heading, sheet: Sheet) -> None:
-    """The first table of a register as CSV: the data only (a CSV has no print form), 序号 included."""
-    header = (["序号"] if sheet.numbered else []) + list(sheet.header)
-    rows = [([n] if sheet.numbered else []) + [v.text if isinstance(v, Link) else v for v in row]
-            for n, row in enumerate(sheet.rows, start=1)]
-    write_csv(path, header, rows)

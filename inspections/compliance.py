@@ -24,8 +24,10 @@ unverified), so a reader sees how much of the rate rests on word alone.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -41,6 +43,7 @@ from memorials.models import Division, Facility
 from memorials.vocab import STANDING_STATUSES
 
 MONTH_DAYS = 30.4375
+Detail = Literal["facilities", "divisions"]
 
 
 def month_index(period: str) -> int:
@@ -114,66 +117,84 @@ def _child_code(code: str, length: int) -> str:
     return head.ljust(6, "0") if length < 6 else head
 
 
-def compliance(
-    *,
-    session: Session,
-    actor: Actor,
-    division: str,
-    level: str,
-    period_from: str,
-    period_to: str,
-    max_months: int,
-    today: date | None = None,
-) -> ComplianceOut:
-    """Compliance of every facility in ``division`` (a code prefix) for one level and a span of months.
+@dataclass(slots=True)
+class Row:
+    """One facility's compliance (lighter than ``FacilityCompliance``: a national run holds 150,000 of them)."""
 
-    The span is checked by :func:`report_span` (``ValidationProblem`` naming ``from``/``to``).
+    id: int
+    code: str
+    name: str
+    division_code: str
+    interval_days: int
+    due: int
+    done: int
+    done_unverified: int
+    overdue_days: int
+    last_inspected: date | None
+
+    def out(self) -> FacilityCompliance:
+        return FacilityCompliance(id=self.id, code=self.code, name=self.name, division_code=self.division_code,
+                                  interval_days=self.interval_days, due=self.due, done=self.done,
+                                  done_unverified=self.done_unverified, overdue_days=self.overdue_days,
+                                  last_inspected=self.last_inspected)
+
+
+STREAM = 5_000
+"""Rows fetched at a time from a streamed query (a server-side cursor on PostgreSQL)."""
+
+
+def facility_rows(
+    *, session: Session, actor: Actor, division: str, level: str, period_from: str, period_to: str,
+    today: date,
+) -> Iterator[Row]:
+    """Each standing facility's compliance in ``division``, in code order, streamed from the database.
+
+    The facilities and their grouped months come from two queries over the same
+    facilities in the same order (the database's, by code then id), merged as they arrive: memory stays flat however many facilities
+    and patrols there are (the caller checks the span first).
     """
-    report_span(period_from, period_to, max_months=max_months)
-    today = today or clock.today()
     first, last = month_index(period_from), month_index(period_to)
     current = today.year * 12 + today.month - 1
     horizon = min(last, current)
     rules = load_rules(session, level)
-
-    facilities = session.execute(
-        select(Facility.id, Facility.code, Facility.name, Facility.division_code, Facility.kind,
-               Facility.patrol_interval_days, Facility.created_at)
-        .where(scoped(Facility.division_code, actor.scope), within(Facility.division_code, division) if division
-               else Facility.id.is_not(None), Facility.status.in_(STANDING_STATUSES))
-        .order_by(Facility.code)
-    ).all()
-    intervals = {f.id: rules.interval(level, f.id, f.kind, f.patrol_interval_days) for f in facilities}
-    longest = max((months_per_cycle(d) for d in intervals.values()), default=1)
-    span_start = period_of(first - longest)  # the first due cycle may begin before ``from``
-
+    place = [scoped(Facility.division_code, actor.scope), Facility.status.in_(STANDING_STATUSES)]
+    if division:
+        place.append(within(Facility.division_code, division))
+    widest = (session.scalar(select(func.max(Facility.patrol_interval_days)).where(*place)) or DEFAULT_INTERVAL_DAYS[level]
+              if level == Level.patrol else DEFAULT_INTERVAL_DAYS[level])
+    # The first due cycle may begin before ``from``: look back by the longest cycle any facility may have.
+    longest = max(months_per_cycle(d) for d in (widest, *rules.by_kind.values(), *rules.by_facility.values()))
     in_scope = [scoped(Inspection.division_code, actor.scope), Inspection.level == level]
     if division:
         in_scope.append(within(Inspection.division_code, division))
-    months: dict[int, dict[int, bool]] = defaultdict(dict)  # facility → month → some patrol was verified
-    verified = func.max(case((Inspection.unverified_reason.is_(None), 1), else_=0))
-    for facility_id, period, any_verified in session.execute(
-        select(Inspection.facility_id, Inspection.period, verified)
-        .where(*in_scope, Inspection.period >= span_start, Inspection.period <= period_of(last))
-        .group_by(Inspection.facility_id, Inspection.period)
-    ):
-        months[facility_id][month_index(period)] = bool(any_verified)
     last_seen = dict(session.execute(
         select(Inspection.facility_id, func.max(Inspection.performed_at))
         .where(*in_scope, Inspection.period <= period_of(last)).group_by(Inspection.facility_id)
     ).all())
-    inspections, unverified = session.execute(
-        select(func.count(Inspection.id), func.count(Inspection.unverified_reason))
-        .where(*in_scope, Inspection.period >= period_from, Inspection.period <= period_to)
-    ).one()
-
+    verified = func.max(case((Inspection.unverified_reason.is_(None), 1), else_=0))
+    months = iter(session.execute(
+        select(Facility.code, Inspection.facility_id, Inspection.period, verified)
+        .join(Facility, Facility.id == Inspection.facility_id)
+        .where(*place, *in_scope, Inspection.period >= period_of(first - longest),
+               Inspection.period <= period_of(last))
+        .group_by(Facility.code, Inspection.facility_id, Inspection.period)
+        .order_by(Facility.code, Inspection.facility_id, Inspection.period)
+        .execution_options(yield_per=STREAM)
+    ))
+    pending = next(months, None)
     reference = min(today, month_end(last))
-    rows: list[FacilityCompliance] = []
-    for f in facilities:
-        interval = intervals[f.id]
+    for f in session.execute(
+        select(Facility.id, Facility.code, Facility.name, Facility.division_code, Facility.kind,
+               Facility.patrol_interval_days, Facility.created_at)
+        .where(*place).order_by(Facility.code, Facility.id).execution_options(yield_per=STREAM)
+    ):
+        seen_months: dict[int, bool] = {}
+        while pending is not None and pending[1] == f.id:   # the same facilities in the same order
+            seen_months[month_index(pending[2])] = bool(pending[3])
+            pending = next(months, None)
+        interval = rules.interval(level, f.id, f.kind, f.patrol_interval_days)
         m = months_per_cycle(interval)
         due = done = done_unverified = 0
-        seen_months = months.get(f.id, {})
         for cycle in range(first // m, horizon // m + 1):
             start, end = cycle * m, cycle * m + m - 1
             if end < first or end > horizon:
@@ -187,39 +208,73 @@ def compliance(
         # Never inspected: count from the start of the span (or registration, if earlier).
         since = seen_day or min(f.created_at.astimezone(clock.zone()).date(), month_end(first - 1) + timedelta(days=1))
         overdue = max(0, (reference - (since + timedelta(days=interval))).days)
-        rows.append(FacilityCompliance(id=f.id, code=f.code, name=f.name, division_code=f.division_code,
-                                       interval_days=interval, due=due, done=done,
-                                       done_unverified=done_unverified, overdue_days=overdue,
-                                       last_inspected=seen_day))
+        yield Row(id=f.id, code=f.code, name=f.name, division_code=f.division_code, interval_days=interval, due=due,
+                  done=done, done_unverified=done_unverified, overdue_days=overdue, last_inspected=seen_day)
 
-    due_total = sum(r.due for r in rows)
-    done_total = sum(r.done for r in rows)
+
+def compliance(
+    *,
+    session: Session,
+    actor: Actor,
+    division: str,
+    level: str,
+    period_from: str,
+    period_to: str,
+    max_months: int,
+    today: date | None = None,
+    detail: Detail = "facilities",
+) -> ComplianceOut:
+    """Compliance of every facility in ``division`` (a code prefix) for one level and a span of months.
+
+    ``detail="divisions"`` leaves the facilities out and answers the totals per
+    division one level down (national: provinces; a province: its prefectures;
+    a prefecture: its counties; a county: its townships): the drill-down of a
+    national or provincial report, a few kilobytes instead of every facility.
+    The span is checked by :func:`report_span` (``ValidationProblem`` naming ``from``/``to``).
+    """
+    report_span(period_from, period_to, max_months=max_months)
+    today = today or clock.today()
+    in_scope = [scoped(Inspection.division_code, actor.scope), Inspection.level == level]
+    if division:
+        in_scope.append(within(Inspection.division_code, division))
+    inspections, unverified = session.execute(
+        select(func.count(Inspection.id), func.count(Inspection.unverified_reason))
+        .where(*in_scope, Inspection.period >= period_from, Inspection.period <= period_to)
+    ).one()
+    length = _child_prefix(division)
+    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    rows: list[FacilityCompliance] = []
+    due_total = done_total = done_unverified = complete = count = due_facilities = overdue = 0
+    for r in facility_rows(session=session, actor=actor, division=division, level=level, period_from=period_from,
+                           period_to=period_to, today=today):
+        due_total += r.due
+        done_total += r.done
+        done_unverified += r.done_unverified
+        complete += bool(r.due and r.done == r.due)
+        count += 1
+        due_facilities += bool(r.due)
+        overdue += bool(r.overdue_days)
+        if length is not None and len(r.division_code) >= length:
+            group = groups[_child_code(r.division_code, length)]
+            group[0] += 1
+            group[1] += r.due
+            group[2] += r.done
+        if detail == "facilities":
+            rows.append(r.out())
     return ComplianceOut(
         division=division, level=level, from_=period_from, to=period_to, due=due_total, done=done_total,
         rate=round(done_total / due_total, 4) if due_total else None, inspections=inspections or 0,
-        unverified_inspections=unverified or 0, done_unverified=sum(r.done_unverified for r in rows),
-        facilities_complete=sum(1 for r in rows if r.due and r.done == r.due),
-        facilities=rows, divisions=_by_child_division(session, division, rows),
+        unverified_inspections=unverified or 0, done_unverified=done_unverified, facilities_complete=complete,
+        facility_count=count, facilities_due=due_facilities, facilities_overdue=overdue,
+        facilities=rows, divisions=_by_child_division(session, groups), detail=detail,
     )
 
 
-def _by_child_division(session: Session, division: str, rows: list[FacilityCompliance]) -> list[DivisionCompliance]:
-    length = _child_prefix(division)
-    if length is None:
-        return []
-    groups: dict[str, list[FacilityCompliance]] = defaultdict(list)
-    for r in rows:
-        if len(r.division_code) >= length:
-            groups[_child_code(r.division_code, length)].append(r)
+def _by_child_division(session: Session, groups: dict[str, list[int]]) -> list[DivisionCompliance]:
     names = dict(session.execute(select(Division.code, Division.name).where(Division.code.in_(list(groups)))).all())
-    out = []
-    for code in sorted(groups):
-        members = groups[code]
-        due = sum(r.due for r in members)
-        done = sum(r.done for r in members)
-        out.append(DivisionCompliance(code=code, name=names.get(code, code), facilities=len(members), due=due,
-                                      done=done, rate=round(done / due, 4) if due else None))
-    return out
+    return [DivisionCompliance(code=code, name=names.get(code, code), facilities=n, due=due, done=done,
+                               rate=round(done / due, 4) if due else None)
+            for code, (n, due, done) in sorted(groups.items())]
 
 
 @dataclass(frozen=True)

@@ -215,8 +215,17 @@ class ComplianceOut(BaseModel):
     done_unverified: int
     """Of ``done``, the facility-cycles done by unverified patrols only."""
     facilities_complete: int
+    facility_count: int = 0
+    """Standing facilities counted (listed in ``facilities`` unless ``detail=divisions``)."""
+    facilities_due: int = 0
+    """Of them, those with a cycle due in the span."""
+    facilities_overdue: int = 0
+    """Of them, those past their interval since their last inspection."""
     facilities: list[FacilityCompliance]
+    """Every facility (``detail=facilities``, the default); empty with ``detail=divisions``."""
     divisions: list[DivisionCompliance]
+    """The totals per division one level down: the drill-down (national → provinces → … → townships)."""
+    detail: Literal["facilities", "divisions"] = "facilities"
 
 
 class IntervalRuleIn(Input):

@@ -29,6 +29,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from memorials.actors import Actor
+from memorials.jobs import JobKind
 from memorials.settings import Settings
 
 if TYPE_CHECKING:
@@ -75,6 +76,8 @@ class DomainPackage:
     integrity_checks: tuple[str, ...] = ()
     """``"module:attribute"`` of each check ``memorials fsck`` runs on this package's records
     (:data:`memorials.integrity.IntegrityCheck`: reads the session, answers findings, changes nothing)."""
+    jobs: Mapping[str, JobKind] = field(default_factory=dict, hash=False)
+    """Reports this package can make in the background (``memorials.jobs``), by kind name."""
     migrations: str | None = None
     """Package (``"repairs.migrations"``) holding the domain's own Alembic branch.
 
@@ -122,6 +125,17 @@ def attachment_owners() -> dict[str, OwnerScope]:
 def integrity_checks() -> list[tuple[str, Callable[[Session], Any]]]:
     """Every registered integrity check, with the name of the package that registered it."""
     return [(p.name, load_object(path)) for p in discover() for path in p.integrity_checks]
+
+
+def job_kinds() -> dict[str, JobKind]:
+    """Every kind of background job the installed packages can run."""
+    out: dict[str, JobKind] = {}
+    for package in discover():
+        for name, kind in package.jobs.items():
+            if name in out:
+                raise ValueError(f"two packages run jobs of kind {name!r}")
+            out[name] = kind
+    return out
 
 
 def migration_locations() -> list[str]:

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gis.tables import Heading, Sheet, write_csv, write_register, write_register_csv
+from gis.registers import Heading, Sheet, write_register, write_register_csv
+from gis.tables import write_csv
 from memorials import clock
 from memorials.actors import Actor
 from memorials.errors import ValidationProblem

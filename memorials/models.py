@@ -10,6 +10,7 @@ R*Tree table filled by triggers on SQLite, generated ``geometry`` and
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -259,3 +260,42 @@ class RateCounter(Base):
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
     """The window's number: seconds since the epoch divided by the window's length."""
     hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class JobState(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class Job(Base):
+    """A report made in the background (``memorials.jobs``): its request, state, progress and file."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (CheckConstraint(one_of("state", JobState), name="state"),
+                      Index("ix_jobs_state_id", "state", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    division_code: Mapped[str] = mapped_column(String(12))
+    """The part of the registry the report covers ('' nationwide): who else may download it."""
+    params: Mapped[dict] = mapped_column(JSON)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    active_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    """``owner:kind:fingerprint`` while queued or running, NULL after: one live job per request."""
+    state: Mapped[str] = mapped_column(String(10), default=JobState.queued)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    note: Mapped[str] = mapped_column(String(100), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    result_path: Mapped[str | None] = mapped_column(String(500))
+    result_name: Mapped[str] = mapped_column(String(200), default="")
+    media_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    result_bytes: Mapped[int | None] = mapped_column(Integer)

@@ -88,6 +88,20 @@ class Settings(BaseSettings):
     max_report_months: int = Field(default=36, ge=1, le=1200)
     """Longest span of months a compliance report or patrol ledger may cover (422 beyond)."""
 
+    job_threshold_rows: int = Field(default=50_000, ge=0)
+    """A ledger or export of more rows than this (facilities × months for a patrol ledger, facilities or martyrs
+    for a list) is made as a background job with a progress page instead of inside the request; 0: always."""
+    job_workers: int = Field(default=1, ge=0, le=8)
+    """Threads of each server process that run background jobs (0: this process runs none)."""
+    job_dir: Path | None = None
+    """Where finished jobs' files are kept for download; default ``<data_dir>/jobs``."""
+    job_poll_seconds: float = Field(default=2.0, gt=0)
+    """How often an idle worker looks for a job queued by another process."""
+    job_stale_seconds: int = Field(default=120, ge=5)
+    """A running job whose process has not reported for this long is taken up again by another."""
+    job_max_attempts: int = Field(default=3, ge=1)
+    """Times a job is started before it is marked failed (a job that kills its process each time)."""
+
     @model_validator(mode="after")
     def _bucket_named(self) -> Settings:
         if self.photo_store == "s3" and not self.s3_bucket:
@@ -98,6 +112,9 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'memorials.db').as_posix()}"
+
+    def resolved_job_dir(self) -> Path:
+        return self.job_dir if self.job_dir is not None else self.data_dir / "jobs"
 
     def resolved_photo_dir(self) -> Path:
         return self.photo_dir if self.photo_dir is not None else self.data_dir / "photos"

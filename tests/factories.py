@@ -108,7 +108,7 @@ def repair_body(**overrides: Any) -> dict[str, Any]:
 
 
 def register_table(sheet) -> list[tuple]:  # type: ignore[no-untyped-def]
-    """The table of a register sheet (gis.tables.write_register): its column header and rows, without
+    """The table of a register sheet (gis.registers.write_register): its column header and rows, without
     the title lines above and the signature lines below."""
     rows = list(sheet.values)[2:]
     end = next((n for n, row in enumerate(rows) if all(v in (None, "") for v in row)), len(rows))

@@ -115,9 +115,11 @@ def inspections_page(
     query = InspectionQuery(division=division or None, period_from=first, period_to=last, facility_id=facility_id)
     items, total = service.list_inspections(session=session, actor=actor, query=query, limit=PAGE_SIZE,
                                             offset=(page - 1) * PAGE_SIZE)
+    # Above a county the page shows the divisions one level down to drill into, not every facility.
     summary = compliance_service.compliance(session=session, actor=actor, division=division, level="patrol",
                                             period_from=first, period_to=last,
-                                            max_months=request.app.state.settings.max_report_months)
+                                            max_months=request.app.state.settings.max_report_months,
+                                            detail="facilities" if len(division) >= 6 else "divisions")
     months = [period_of(i) for i in range(month_index(first) - 11, month_index(first) + 1)][::-1]
     division_row = get_division(session=session, code=normalize_code(division)) if division else None
     params = {"from": first, "to": last, "division": division}

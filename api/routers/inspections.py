@@ -17,12 +17,13 @@ from api.auth import Requires
 from api.deps import IdPath, IdQuery, Offset, ReadSession, SettingsDep, WriteSession, division_query, query_problem
 from api.idempotency import IdempotencyDep
 from api.routers.evidence import photo_url
+from api.routers.jobs import queued_answer
 from evidence.location import Thresholds
 from evidence.uploads import Limits, Upload, accept
 from inspections import compliance as compliance_service
 from inspections import defects as defect_service
 from inspections import intervals as interval_service
-from inspections import service
+from inspections import ledger_jobs, service
 from inspections.checklist import Level, PeriodicLevel, Severity
 from inspections.ledger import Links, write_defect_list, write_patrol_ledger
 from inspections.offline import patrol_pack as build_patrol_pack
@@ -40,7 +41,7 @@ from inspections.schemas import (
 )
 from inspections.service import InspectionQuery
 from inspections.submission import Context, submit
-from memorials import clock, idempotency
+from memorials import clock, idempotency, jobs
 from memorials.actors import Actor
 from memorials.db import transaction
 from memorials.errors import ValidationProblem
@@ -279,12 +280,15 @@ def compliance(
     division: Annotated[str, Query(description="division code; a county sees its townships")],
     months: ReportMonths,
     level: PeriodicLevel = PeriodicLevel.patrol,
+    detail: Annotated[Literal["facilities", "divisions"], Query(
+        description="facilities (default): every facility and the divisions one level down; divisions: only the "
+                    "totals per division one level down, for a national or provincial drill-down")] = "facilities",
 ) -> ComplianceOut:
     """Facility-months due and done, per facility and per division below, with the overdue days."""
     first, last = months
     return compliance_service.compliance(session=session, actor=actor, division=division_query(division) or "",
                                          level=level.value, period_from=first, period_to=last,
-                                         max_months=settings.max_report_months, today=_today())
+                                         max_months=settings.max_report_months, today=_today(), detail=detail)
 
 
 @router.get("/api/v1/interval-rules", response_model=list[IntervalRuleOut], tags=["compliance"])
@@ -302,7 +306,9 @@ LEDGER_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadshe
                 "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 
 
-@router.get("/api/v1/reports/patrols.{fmt}", response_class=FileResponse, tags=["reports"])
+@router.get("/api/v1/reports/patrols.{fmt}", response_class=FileResponse, tags=["reports"],
+            responses={202: {"description": "too big to make now: queued as a background job (its JSON)"},
+                       303: {"description": "the same, for a browser: to the job's page"}})
 def patrol_ledger(
     request: Request,
     fmt: Literal["xlsx", "pdf", "csv"],
@@ -311,14 +317,29 @@ def patrol_ledger(
     settings: SettingsDep,
     division: str,
     months: ReportMonths,
+    background: Annotated[bool, Query(description="always make it as a background job")] = False,
 ) -> Response:
-    """The patrol ledger (巡查台账): XLSX with every sheet and print settings, a PDF of it to sign, or the records as CSV."""
+    """The patrol ledger (巡查台账): XLSX with every sheet and print settings, a PDF of it to sign, or the records as CSV.
+
+    A ledger of more than ``job_threshold_rows`` rows (facilities × months and patrols) is made in the background:
+    the answer is 202 with the job (``Location: /api/v1/jobs/{id}``; a browser is sent to the job's page), and the
+    same request again gets the same job while it is queued or running.
+    """
     first, last = months
     prefix = division_query(division) or ""
+    base_url = str(request.base_url).rstrip("/")
+    if background or ledger_jobs.ledger_size(session=session, actor=actor, division=prefix, period_from=first,
+                                              period_to=last) > settings.job_threshold_rows:
+        params = ledger_jobs.ledger_params(division=prefix, period_from=first, period_to=last, fmt=fmt,
+                                           base_url=base_url, photo_path=photo_url("{sha256}", "original"),
+                                           max_months=settings.max_report_months)
+        with transaction(request.app.state.write_sessions) as writing:
+            job = jobs.submit(session=writing, actor=actor, kind=ledger_jobs.KIND, division=prefix, params=params)
+        return queued_answer(request, job)
     handle = tempfile.NamedTemporaryFile(suffix=f".{fmt}", delete=False)
     handle.close()
     path = Path(handle.name)
-    links = Links(base_url=str(request.base_url).rstrip("/"), photo_path=lambda sha: photo_url(sha, "original"))
+    links = Links(base_url=base_url, photo_path=lambda sha: photo_url(sha, "original"))
     write_patrol_ledger(session=session, actor=actor, division=prefix, period_from=first, period_to=last, path=path,
                         max_months=settings.max_report_months, today=_today(), fmt=fmt, links=links)
     return FileResponse(path, filename=f"巡查台账_{division}_{first}_{last}.{fmt}", media_type=LEDGER_TYPES[fmt],

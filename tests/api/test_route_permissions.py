@@ -221,6 +221,14 @@ def _commemoration(api, district: str, facility_id: int, martyr_id: int) -> dict
             "trip_id": str(trip.json()["id"]), "message_id": str(message.json()["id"])}
 
 
+def _ledger_job(api, district: str) -> str:  # type: ignore[no-untyped-def]
+    """A patrol ledger made in the background for a planner of ``district`` (/api/v1/jobs/…, /jobs/…)."""
+    resp = api.get("/api/v1/reports/patrols.xlsx", headers=api.user("planner", district),
+                   params={"division": district, "from": "2026-01", "to": "2026-06", "background": "true"})
+    assert resp.status_code == 202, resp.text
+    return str(resp.json()["id"])
+
+
 @pytest.fixture
 def world(demo_api):
     """Users of every role in the demo district; a facility, martyr, inspection and defect on each side."""
@@ -249,6 +257,8 @@ def world(demo_api):
                **_cases(demo_api, OTHER_DISTRICT, facility_id=fac_id, martyr_id=mar_id)}
     inside.update(_commemoration(demo_api, DEMO_DISTRICT, 1, demo_api.demo_martyr_id("张德胜")))
     outside.update(_commemoration(demo_api, OTHER_DISTRICT, fac_id, mar_id))
+    inside["job_id"], outside["job_id"] = (_ledger_job(demo_api, district) for district in (DEMO_DISTRICT,
+                                                                                           OTHER_DISTRICT))
     return _params(inside, outside), headers
 
 

@@ -180,7 +180,7 @@ def test_patrol_ledger_holds_no_formulas(api, tmp_path):
     assert records[1][4] == "'=1+1烈士墓" and records[1][15] == "'\t=1+1"
     assert records[1][11] == 1 and isinstance(records[1][10], int)          # counts stay numbers
     summary = register_table(book["按月汇总"])
-    assert summary[1][2] == "'=1+1烈士墓" and summary[1][6] == 1
+    assert summary[1][2] == "'=1+1烈士墓" and summary[1][5] == 1   # the month's patrols
     defects = {row[5]: row for row in register_table(book["整改清单"])[1:]}
     assert defects["'@SUM(1+1)"][7] == "'" + '=HYPERLINK("http://x","y")'
     assert defects["'＝1+1"][7] == "'-1+1"
