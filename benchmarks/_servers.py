@@ -126,8 +126,16 @@ class Tally:
 
 
 def drive(base: str, headers: dict[str, str], clients: int, seconds: float,
-          request: Callable[[int, int], str]) -> Tally:
-    """``clients`` threads, each with its own connection, GET ``request(client, i)`` back to back for ``seconds``."""
+          request: Callable[[int, int], str], pace: float = 0.0) -> Tally:
+    """``clients`` threads, each with its own connection, GET ``request(client, i)`` for ``seconds``.
+
+    Without ``pace`` each client sends its next request as soon as the last
+    is answered (the servers' capacity). With ``pace``, each client is a
+    user who asks once every ``pace`` seconds, the clients' schedules spread
+    evenly over one period; a latency counts from the moment the request was
+    due, so a server that falls behind its users is charged for their wait
+    (no coordinated omission).
+    """
     tally = Tally()
     start = threading.Barrier(clients + 1)
     stop_at: list[float] = []
@@ -135,11 +143,15 @@ def drive(base: str, headers: dict[str, str], clients: int, seconds: float,
     def client(n: int) -> None:
         with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
             start.wait()
+            first = time.perf_counter() + pace * n / clients
             for i in range(MAX_REQUESTS_PER_CLIENT):
                 if time.monotonic() >= stop_at[0]:
                     return
                 url = request(n, i)
-                began = time.perf_counter()
+                due = first + i * pace
+                if pace:
+                    time.sleep(max(0.0, due - time.perf_counter()))
+                began = due if pace else time.perf_counter()
                 try:
                     code = str(c.get(url).status_code)
                 except httpx.HTTPError as exc:
