@@ -10,6 +10,7 @@ from api.cli import app
 from gis.tables import read_table, write_xlsx
 from memorials.actors import SYSTEM
 from memorials.importing import import_facilities
+from memorials.migrate import head_revision
 from tests.factories import DEMO_FACILITIES, register_table
 
 runner = CliRunner()
@@ -43,7 +44,7 @@ def test_init_reports_backend_and_revision(env, backend):
     result = run(env, "init")
     assert result.exit_code == 0
     assert ("sqlite" if backend == "sqlite" else "postgresql") in result.output
-    assert "revision 000" in result.output
+    assert f"revision {head_revision()}" in result.output
 
 
 def test_demo_loads_once(env):
