@@ -41,14 +41,16 @@ def call(url: str, *, method: str = "GET", body: dict | None = None, token: str 
 class Server:
     """``memorials serve`` on ``port`` with ``env``; :meth:`kill` is SIGKILL, as the OOM killer or a power cut."""
 
-    def __init__(self, env: dict[str, str], port: int) -> None:
+    def __init__(self, env: dict[str, str], port: int, *args: str) -> None:
         self.env = {**os.environ, **env, "MEMORIALS_PORT": str(port)}
+        self.args = args  # more options of ``memorials serve`` (``--workers 3``)
         self.base = f"http://127.0.0.1:{port}"
         self.port = port
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Server:
-        self.process = subprocess.Popen([str(Path(sys.executable).with_name("memorials")), "serve"], env=self.env,
+        self.process = subprocess.Popen([str(Path(sys.executable).with_name("memorials")), "serve", *self.args],
+                                        env=self.env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         until(lambda: self._healthy(), timeout=90, what="the server to answer /health")
         return self

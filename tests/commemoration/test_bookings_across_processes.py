@@ -6,15 +6,6 @@ so nothing held in one process's memory can keep the count; only the database's 
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,25 +17,13 @@ from memorials.db import session_factory, transaction
 from memorials.users import create_user
 from tests.conftest import _free_port
 from tests.factories import DEMO_DISTRICT, PASSWORD
+from tests.server_process import Server, call
 
 WORKERS = 3
 
 
-def _call(url: str, *, method: str = "GET", body: dict | None = None, token: str = "", form: dict | None = None
-          ) -> tuple[int, dict]:
-    data, headers = None, {}
-    if body is not None:
-        data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
-    if form is not None:
-        data = urllib.parse.urlencode(form).encode()
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=data, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=120) as resp:
-            return resp.status, json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
+def _call(url: str, **kwargs: object) -> tuple[int, dict]:
+    return call(url, timeout=120, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -52,31 +31,13 @@ def served(demo_db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     engine = create_engine(demo_db_url)
     with transaction(session_factory(engine, write=True)) as s:
         create_user(session=s, username="booker", password=PASSWORD, role="organizer", jurisdiction=DEMO_DISTRICT)
-    port = _free_port()
-    env = {**os.environ, "MEMORIALS_DATABASE_URL": demo_db_url, "MEMORIALS_DATA_DIR": str(tmp_path / "data"),
-           "MEMORIALS_TILES": "none", "MEMORIALS_PORT": str(port)}
-    server = subprocess.Popen([str(Path(sys.executable).with_name("memorials")), "serve", "--workers", str(WORKERS)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:  # wait for the server to answer, not for a fixed time
-        try:
-            if _call(f"{base}/health")[0] == 200:
-                break
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            os.killpg(server.pid, signal.SIGKILL)  # the workers too, or they hold the output open
-            raise RuntimeError(f"server did not start: {server.stdout.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        time.sleep(0.2)
+    server = Server({"MEMORIALS_DATABASE_URL": demo_db_url, "MEMORIALS_DATA_DIR": str(tmp_path / "data"),
+                     "MEMORIALS_TILES": "none"}, _free_port(), "--workers", str(WORKERS))
     try:
-        yield base, engine
+        server.start()
+        yield server.base, engine
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        server.stop()
         engine.dispose()
 
 
