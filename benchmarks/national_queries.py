@@ -174,7 +174,8 @@ def _kinds(s: Samples, cursors: list[str]) -> list[tuple[str, str, float, Callab
                                                            "cursor": pick(cursors, n, i)})))
     kinds.append(("province's monthly compliance", "registry", 500,
                   lambda n, i: "/api/v1/compliance?" + urlencode({"division": pick(s.provinces, n, i),
-                                                                  "from": s.month, "to": s.month})))
+                                                                  "from": s.month, "to": s.month,
+                                                                  "detail": "divisions"})))
     for label, names in s.names.items():
         extra = {"fuzzy": "true"} if label == "fuzzy" else {}
         kinds.append((f"martyr name search: {label}", "registry", 200,
@@ -205,7 +206,7 @@ def _plan_checks(url: str, s: Samples) -> dict[str, str]:
                                                             limit=20),
         "province's monthly compliance": lambda ss: compliance(
             session=ss, actor=SYSTEM, division=s.provinces[0], level="patrol", period_from=s.month,
-            period_to=s.month, max_months=36),
+            period_to=s.month, max_months=36, detail="divisions"),
         "one facility's audit trail": lambda ss: audit.history(session=ss, entity="facility",
                                                                entity_id=s.facility_ids[0]),
     }

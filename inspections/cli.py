@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from inspections.compliance import report_span
+from inspections.cycles import report_span
 from inspections.ledger import write_patrol_ledger
 from memorials.actors import SYSTEM
 from memorials.cli import open_session

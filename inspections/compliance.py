@@ -12,7 +12,9 @@ registry is usually filled long after the graves were dug.
 
 The counting happens in the database: inspections are grouped by facility
 and month (``GROUP BY facility_id, period``), never loaded one by one; only
-the grouped pairs and one row per facility come back.
+the grouped pairs and one row per facility come back. The totals per
+division alone (``detail="divisions"``: a national or provincial report) are
+added up by the database itself (``inspections.division_totals``).
 
 Unverified patrols (neither the phone's position nor a geotagged photo,
 filed with a reason) count as done: the inspector says he went. They are
@@ -23,98 +25,40 @@ unverified), so a reader sees how much of the rate rests on word alone.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from cachetools import TTLCache
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from inspections.checklist import DEFAULT_INTERVAL_DAYS, Level
+from inspections.cycles import (
+    child_code,
+    child_prefix,
+    due_cycles,
+    load_rules,
+    month_end,
+    month_index,
+    months,
+    months_per_cycle,
+    period_of,
+    report_span,
+)
+from inspections.division_totals import Tally, division_totals
 from inspections.models import Inspection, IntervalRule
-from inspections.schemas import ComplianceOut, DivisionCompliance, FacilityCompliance, check_period
+from inspections.schemas import ComplianceOut, DivisionCompliance, FacilityCompliance
 from memorials import clock
 from memorials.actors import Actor
 from memorials.divisions import scoped, within
-from memorials.errors import ValidationProblem
 from memorials.models import Division, Facility
 from memorials.vocab import STANDING_STATUSES
 
-MONTH_DAYS = 30.4375
 Detail = Literal["facilities", "divisions"]
-
-
-def month_index(period: str) -> int:
-    return int(period[:4]) * 12 + int(period[5:7]) - 1
-
-
-def period_of(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def report_span(period_from: str, period_to: str, *, max_months: int) -> tuple[str, str]:
-    """The months ``from``..``to`` of a report, checked once for every caller (API, pages, CLI, ledger).
-
-    Both are months the registry covers, ``from`` comes first, and the span
-    is at most ``max_months`` long (setting ``max_report_months``): a
-    longer one is a typo or a query that would tie up the server.
-    Raises ``ValidationProblem`` naming ``from`` and/or ``to``.
-    """
-    problems = []
-    for field, value in (("from", period_from), ("to", period_to)):
-        try:
-            check_period(value)
-        except ValueError as exc:
-            problems.append((field, str(exc)))
-    if problems:
-        raise ValidationProblem.many(problems)
-    months = month_index(period_to) - month_index(period_from) + 1
-    if months < 1:
-        raise ValidationProblem.many([("from", f"{period_from} must not come after to ({period_to})"),
-                                      ("to", f"{period_to} must not come before from ({period_from})")])
-    if months > max_months:
-        reason = (f"{period_from} to {period_to} is {months} months; a report covers at most {max_months} "
-                  "(ask for several shorter spans)")
-        raise ValidationProblem.many([("from", reason), ("to", reason)])
-    return period_from, period_to
-
-
-def months_per_cycle(interval_days: int) -> int:
-    return max(1, round(interval_days / MONTH_DAYS))
-
-
-def month_end(index: int) -> date:
-    year, month = index // 12, index % 12 + 1
-    first_next = date(year + (month == 12), month % 12 + 1, 1)
-    return first_next - timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Rules:
-    by_kind: dict[str, int]
-    by_facility: dict[int, int]
-
-    def interval(self, level: str, facility_id: int, kind: str, patrol_days: int) -> int:
-        if level == Level.patrol:
-            return patrol_days
-        return self.by_facility.get(facility_id) or self.by_kind.get(kind) or DEFAULT_INTERVAL_DAYS[level]
-
-
-def load_rules(session: Session, level: str) -> Rules:
-    rows = session.execute(select(IntervalRule.kind, IntervalRule.facility_id, IntervalRule.days)
-                           .where(IntervalRule.level == level)).all()
-    return Rules(by_kind={k: d for k, f, d in rows if k}, by_facility={f: d for k, f, d in rows if f})
-
-
-def _child_prefix(prefix: str) -> int | None:
-    return {0: 2, 2: 4, 4: 6, 6: 9, 9: 12}.get(len(prefix))
-
-
-def _child_code(code: str, length: int) -> str:
-    head = code[:length]
-    return head.ljust(6, "0") if length < 6 else head
 
 
 @dataclass(slots=True)
@@ -195,12 +139,9 @@ def facility_rows(
         interval = rules.interval(level, f.id, f.kind, f.patrol_interval_days)
         m = months_per_cycle(interval)
         due = done = done_unverified = 0
-        for cycle in range(first // m, horizon // m + 1):
-            start, end = cycle * m, cycle * m + m - 1
-            if end < first or end > horizon:
-                continue
+        for cycle in due_cycles(m, first, horizon):
             due += 1
-            flags = [flag for month, flag in seen_months.items() if start <= month <= end]
+            flags = [flag for month, flag in seen_months.items() if month // m == cycle]
             done += bool(flags)
             done_unverified += bool(flags) and not any(flags)
         seen = last_seen.get(f.id)
@@ -230,51 +171,99 @@ def compliance(
     division one level down (national: provinces; a province: its prefectures;
     a prefecture: its counties; a county: its townships): the drill-down of a
     national or provincial report, a few kilobytes instead of every facility.
+    Such a report is kept for ``REPORT_SECONDS`` and answered again while
+    nothing it depends on has changed (``_stamp``): a province's dashboard
+    asked for by fifty people costs one count.
     The span is checked by :func:`report_span` (``ValidationProblem`` naming ``from``/``to``).
     """
     report_span(period_from, period_to, max_months=max_months)
     today = today or clock.today()
+    if detail == "divisions":
+        key = (session.get_bind().url, actor.scope, division, level, period_from, period_to, today,
+               _stamp(session, level))
+        with _reports_lock:
+            kept = _reports.get(key)
+        if kept is None:
+            kept = _compliance(session=session, actor=actor, division=division, level=level,
+                               period_from=period_from, period_to=period_to, today=today, detail=detail)
+            with _reports_lock:
+                _reports[key] = kept
+        return kept
+    return _compliance(session=session, actor=actor, division=division, level=level, period_from=period_from,
+                       period_to=period_to, today=today, detail=detail)
+
+
+REPORT_SECONDS = 60
+"""How long a division report is kept (and at most how late it can be: see ``_stamp``)."""
+_reports: TTLCache[tuple[object, ...], ComplianceOut] = TTLCache(maxsize=512, ttl=REPORT_SECONDS)
+_reports_lock = threading.Lock()
+
+
+def _stamp(session: Session, level: str) -> tuple[object, ...]:
+    """What a division report depends on, read cheaply (two index ends and the few rules): a kept report is
+    answered only while it is the same.
+
+    Patrols are never changed once filed, so a new one raises the highest id; any change to a facility
+    moves its ``updated_at``. A patrol committed after one with a higher id (two filed at the same instant)
+    may go unseen until the report is dropped, ``REPORT_SECONDS`` after it was made.
+    """
+    newest = session.execute(select(select(func.max(Inspection.id)).scalar_subquery(),
+                                    select(func.max(Facility.updated_at)).scalar_subquery())).one()
+    rules = session.execute(select(IntervalRule.kind, IntervalRule.facility_id, IntervalRule.days)
+                            .where(IntervalRule.level == level)
+                            .order_by(IntervalRule.kind, IntervalRule.facility_id)).all()
+    return (*newest, *map(tuple, rules))
+
+
+def _compliance(
+    *, session: Session, actor: Actor, division: str, level: str, period_from: str, period_to: str, today: date,
+    detail: Detail,
+) -> ComplianceOut:
     in_scope = [scoped(Inspection.division_code, actor.scope), Inspection.level == level]
     if division:
         in_scope.append(within(Inspection.division_code, division))
     inspections, unverified = session.execute(
-        select(func.count(Inspection.id), func.count(Inspection.unverified_reason))
-        .where(*in_scope, Inspection.period >= period_from, Inspection.period <= period_to)
+        select(func.count(), func.count(Inspection.unverified_reason))
+        .where(*in_scope, Inspection.period.in_(months(month_index(period_from), month_index(period_to))))
     ).one()
-    length = _child_prefix(division)
-    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     rows: list[FacilityCompliance] = []
-    due_total = done_total = done_unverified = complete = count = due_facilities = overdue = 0
-    for r in facility_rows(session=session, actor=actor, division=division, level=level, period_from=period_from,
-                           period_to=period_to, today=today):
-        due_total += r.due
-        done_total += r.done
-        done_unverified += r.done_unverified
-        complete += bool(r.due and r.done == r.due)
-        count += 1
-        due_facilities += bool(r.due)
-        overdue += bool(r.overdue_days)
-        if length is not None and len(r.division_code) >= length:
-            group = groups[_child_code(r.division_code, length)]
-            group[0] += 1
-            group[1] += r.due
-            group[2] += r.done
-        if detail == "facilities":
-            rows.append(r.out())
+    if detail == "divisions":
+        total, groups = division_totals(session=session, actor=actor, division=division, level=level,
+                                        period_from=period_from, period_to=period_to, today=today)
+    else:
+        facilities = list(facility_rows(session=session, actor=actor, division=division, level=level,
+                                        period_from=period_from, period_to=period_to, today=today))
+        total, groups = tally(facilities, division)
+        rows = [r.out() for r in facilities]
     return ComplianceOut(
-        division=division, level=level, from_=period_from, to=period_to, due=due_total, done=done_total,
-        rate=round(done_total / due_total, 4) if due_total else None, inspections=inspections or 0,
-        unverified_inspections=unverified or 0, done_unverified=done_unverified, facilities_complete=complete,
-        facility_count=count, facilities_due=due_facilities, facilities_overdue=overdue,
-        facilities=rows, divisions=_by_child_division(session, groups), detail=detail,
+        division=division, level=level, from_=period_from, to=period_to, due=total.due, done=total.done,
+        rate=round(total.done / total.due, 4) if total.due else None, inspections=inspections or 0,
+        unverified_inspections=unverified or 0, done_unverified=total.done_unverified,
+        facilities_complete=total.complete, facility_count=total.facilities, facilities_due=total.facilities_due,
+        facilities_overdue=total.overdue, facilities=rows, divisions=_by_child_division(session, groups),
+        detail=detail,
     )
 
 
-def _by_child_division(session: Session, groups: dict[str, list[int]]) -> list[DivisionCompliance]:
+def tally(rows: Iterable[Row], division: str) -> tuple[Tally, dict[str, Tally]]:
+    """Facilities' rows added up: the totals, and per division one level down (what ``division_totals`` counts)."""
+    length = child_prefix(division)
+    total, groups = Tally(), defaultdict(Tally)
+    for r in rows:
+        one = Tally(facilities=1, due=r.due, done=r.done, done_unverified=r.done_unverified,
+                    complete=int(bool(r.due) and r.done == r.due), facilities_due=int(bool(r.due)),
+                    overdue=int(bool(r.overdue_days)))
+        total.add(one)
+        if length is not None and len(r.division_code) >= length:
+            groups[child_code(r.division_code, length)].add(one)
+    return total, dict(groups)
+
+
+def _by_child_division(session: Session, groups: dict[str, Tally]) -> list[DivisionCompliance]:
     names = dict(session.execute(select(Division.code, Division.name).where(Division.code.in_(list(groups)))).all())
-    return [DivisionCompliance(code=code, name=names.get(code, code), facilities=n, due=due, done=done,
-                               rate=round(done / due, 4) if due else None)
-            for code, (n, due, done) in sorted(groups.items())]
+    return [DivisionCompliance(code=code, name=names.get(code, code), facilities=t.facilities, due=t.due,
+                               done=t.done, rate=round(t.done / t.due, 4) if t.due else None)
+            for code, t in sorted(groups.items())]
 
 
 @dataclass(frozen=True)

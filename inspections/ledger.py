@@ -41,7 +41,8 @@ from inspections.checklist import (
     SEVERITY_LABELS,
     Level,
 )
-from inspections.compliance import Row, facility_rows, month_index, period_of, report_span
+from inspections.compliance import Row, facility_rows
+from inspections.cycles import month_index, period_of, report_span
 from inspections.models import OWNER_TYPE, Defect, Inspection
 from memorials import clock
 from memorials.actors import Actor
@@ -116,7 +117,7 @@ def build_patrol_ledger(
 ) -> tuple[Heading, list[Sheet]]:
     """The ledger's heading and sheets for ``division`` (a code prefix) and the months from..to.
 
-    The span is checked first (:func:`inspections.compliance.report_span`), before anything is read.
+    The span is checked first (:func:`inspections.cycles.report_span`), before anything is read.
     The sheets' rows are generators over streamed queries (read them once, in order, as
     :func:`gis.registers.write_register` does): a national ledger never holds its rows in memory,
     only a few small maps (divisions, people, the latest "six ones" per facility, townships).

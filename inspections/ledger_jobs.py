@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inspections.compliance import month_index, report_span
+from inspections.cycles import month_index, report_span
 from inspections.ledger import Links, write_patrol_ledger
 from inspections.models import Inspection
 from memorials.actors import Actor

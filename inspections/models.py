@@ -40,6 +40,9 @@ class Inspection(Base):
         CheckConstraint(one_of("grade", Grade), name="grade"),
         UniqueConstraint("inspector_id", "idempotency_key", name="uq_inspections_inspector_key"),
         Index("ix_inspections_facility_period", "facility_id", "period"),
+        # A division's months of one level (compliance, its counts, the last patrols): one range per month.
+        Index("ix_inspections_level_period_division", "level", "period", "division_code",
+              postgresql_include=["facility_id", "performed_at", "unverified_reason"]),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

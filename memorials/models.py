@@ -66,6 +66,10 @@ class Facility(Base):
         CheckConstraint(one_of("status", FacilityStatus), name="status"),
         CheckConstraint("longitude BETWEEN -180 AND 180 AND latitude BETWEEN -90 AND 90", name="lonlat"),
         CheckConstraint("patrol_interval_days > 0", name="patrol_interval"),
+        # A division's compliance reads these columns only: on PostgreSQL, from the index alone.
+        Index("ix_facilities_division_code", "division_code",
+              postgresql_include=["id", "status", "patrol_interval_days", "kind", "created_at"]),
+        Index("ix_facilities_updated_at", "updated_at"),  # the latest change: whether a kept report still holds
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -75,7 +79,7 @@ class Facility(Base):
     kind: Mapped[str] = mapped_column(String(30), index=True)
     protection_level: Mapped[str] = mapped_column(String(20), default=ProtectionLevel.unrated.value)
     status: Mapped[str] = mapped_column(String(20), default=FacilityStatus.in_use.value)
-    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), index=True)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"))
     address: Mapped[str] = mapped_column(String(400), default="")
     longitude: Mapped[float] = mapped_column(Float)
     latitude: Mapped[float] = mapped_column(Float)

@@ -26,7 +26,7 @@ from inspections.checklist import (
     LEVEL_LABELS,
     SEVERITY_LABELS,
 )
-from inspections.compliance import month_index, period_of, report_span
+from inspections.cycles import month_index, period_of, report_span
 from inspections.service import InspectionQuery
 from memorials import audit as audit_service
 from memorials import clock

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-from inspections.compliance import month_index, months_per_cycle, period_of
+from inspections.cycles import month_index, months_per_cycle, period_of
 from tests.factories import DEMO_FACILITIES, inspection_files, inspection_json, register_table, site_photo
 
 pytestmark = pytest.mark.both_backends
@@ -182,3 +182,42 @@ def test_ledger_download_and_cli(demo_api, demo_db_url, tmp_path):
                                    "2026-08", "--output", str(out)],
                              env={"MEMORIALS_DATABASE_URL": demo_db_url, "MEMORIALS_DATA_DIR": str(tmp_path)})
     assert bad.exit_code == 2 and "YYYY-MM" in bad.output
+
+
+def test_a_kept_division_report_follows_every_change(demo_api, township):
+    """The divisions report is kept between requests, and a new patrol, a facility's new interval or a new rule
+    each give the new figures at once (those of the facilities report, which is never kept)."""
+    viewer, inspector = demo_api.user("viewer"), demo_api.user("inspector")
+    month = _months_back(1)[0]
+    township_row = lambda out: next(d for d in out["divisions"] if d["code"] == TOWNSHIP)  # noqa: E731
+
+    def report(level: str = "patrol", detail: str = "divisions") -> dict:
+        resp = demo_api.get("/api/v1/compliance", headers=viewer, params={
+            "division": "421122", "from": month, "to": month, "detail": detail, "level": level})
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    def same_as_fresh(level: str = "patrol") -> dict:
+        kept, fresh = report(level), report(level, "facilities")
+        assert kept["divisions"] == fresh["divisions"]
+        assert {k: v for k, v in kept.items() if k not in ("facilities", "detail")} == {
+            k: v for k, v in fresh.items() if k not in ("facilities", "detail")}
+        return kept
+
+    before = same_as_fresh()
+    assert report() == before  # kept: the same answer
+    monthly = [f for f in township if f["patrol_interval_days"] == 30]
+    _visit(demo_api, inspector, monthly[0]["id"], month)
+    after = same_as_fresh()
+    assert (after["done"], after["inspections"]) == (before["done"] + 1, before["inspections"] + 1)
+    assert township_row(after)["done"] == township_row(before)["done"] + 1
+    demo_api.patch(f"/api/v1/facilities/{monthly[1]['id']}", json={"patrol_interval_days": 365},
+                   headers=demo_api.user("planner"))
+    yearly = same_as_fresh()
+    assert yearly["due"] == after["due"] - (not month.endswith("-12"))  # a year's cycle ends in December
+    checks = same_as_fresh("county_check")
+    put = demo_api.put("/api/v1/interval-rules", headers=demo_api.user("admin"),
+                       json={"level": "county_check", "facility_id": monthly[2]["id"], "days": 30})
+    assert put.status_code == 200, put.text
+    ruled = same_as_fresh("county_check")
+    assert ruled["due"] >= checks["due"] and (ruled["due"] > checks["due"] or month[5:] in ("06", "12"))

@@ -20,7 +20,7 @@ from memorials.actors import SYSTEM
 from memorials.db import backend_name
 from memorials.facilities import FacilityQuery, list_facilities
 from memorials.martyrs import list_martyrs
-from memorials.models import AuditEntry, Division, Facility, Martyr
+from memorials.models import AuditEntry, Division, Facility, Martyr, User
 from memorials.text import pinyin_initials, search_key
 
 pytestmark = pytest.mark.both_backends
@@ -146,3 +146,39 @@ def test_totals_past_the_cap_are_the_planners_estimate_and_say_so(session, regis
     assert paging.count_matching(session, stmt.where(Facility.code < "T-000050"), cap=100) == (50, False)
     page = list_facilities(session=session, query=FacilityQuery(), actor=SYSTEM, limit=10)
     assert (page.total, page.total_estimated) == (ROWS, False)  # under COUNT_CAP: exact
+
+
+def test_a_provinces_compliance_reads_its_indexes(session, registry):
+    """A province's monthly report (``detail=divisions``) adds up in the database from two indexes; on PostGIS
+    from the indexes alone (``INCLUDE`` columns), with no facility or patrol read from the table."""
+    from inspections.compliance import compliance
+    from inspections.models import Inspection
+
+    ids, counties = registry
+    user = User(username="plans", role="admin", password_hash="x")
+    session.add(user)
+    session.flush()
+    by_id = dict(session.execute(select(Facility.id, Facility.division_code)).all())
+    patrols = [{"facility_id": fid, "division_code": by_id[fid], "level": "patrol", "inspector_id": user.id,
+                "inspector_name": "t", "performed_at": datetime(2026, month, 10, 2, tzinfo=timezone.utc),
+                "period": f"2026-{month:02d}", "checklist": {}, "grade": "good", "notes": "",
+                "unverified_reason": None if fid % 5 else "没有定位"}
+               for month in range(1, 10) for fid in ids if (fid + month) % 4]
+    session.execute(insert(Inspection), patrols)
+    session.flush()
+    if backend_name(session) == "postgresql":
+        session.commit()
+        with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        session.execute(text("ANALYZE"))
+    province = counties[0][0][:2]
+    plan = _read(session, lambda: compliance(session=session, actor=SYSTEM, division=province, level="patrol",
+                                             period_from="2026-09", period_to="2026-09", max_months=36,
+                                             today=datetime(2026, 9, 20).date(), detail="divisions"))
+    assert "ix_inspections_level_period_division" in plan, plan
+    if backend_name(session) == "postgresql":
+        assert "Index Only Scan inspections ix_inspections_level_period_division" in plan, plan
+        assert "Index Only Scan facilities ix_facilities_division_code" in plan, plan
+    _no_table_scan(plan, "facilities", "inspections")
+
