@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, literal, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -136,6 +136,26 @@ def name_tail() -> ColumnElement[str]:
     return func.substr(Martyr.name_key, 2)
 
 
+def _shared_pieces(key: str) -> list[ColumnElement[bool]]:
+    """What a name alike to ``key`` must share with it, as ranges the trigram index reads (one word of 2+ letters).
+
+    pg_trgm's ``%`` asks its index for every name sharing one trigram: for
+    王明 that is each name starting with 王 (150,000 of 2 million), all read
+    to be scored. Yet an alike name shares two: ``similarity`` is shared /
+    (3 + its own trigrams − shared) ≥ 0.3 cannot hold with one shared among
+    five or more. Only one can be the padded first letter (``"  王"``), so
+    it shares another: it starts with the first two letters, contains three
+    in a row, or ends with the last two (王明: ``王明%`` or ``%王明``). Those
+    few hundred are scored; the answer is the same.
+    """
+    if len(key) < 2 or not key.isalnum():
+        return []
+    pieces = [Martyr.name_key.like(f"{like_escape(key[:2])}%", escape="\\"),
+              Martyr.name_key.like(f"%{like_escape(key[-2:])}", escape="\\")]
+    pieces += [Martyr.name_key.like(f"%{like_escape(key[i:i + 3])}%", escape="\\") for i in range(len(key) - 2)]
+    return [or_(*pieces)]
+
+
 def name_condition(session: Session, q: str, *,
                    fuzzy: bool = False) -> tuple[ColumnElement[bool], ColumnElement[float] | None]:
     """The condition a name query sets, and (fuzzy) the score to order by; each served by an index.
@@ -156,7 +176,7 @@ def name_condition(session: Session, q: str, *,
     if fuzzy:
         score = func.similarity(Martyr.name_key, key)
         if backend_name(session) == "postgresql":
-            return Martyr.name_key.op("%")(key), score
+            return and_(Martyr.name_key.op("%")(key), *_shared_pieces(key)), score
         return score >= FUZZY_THRESHOLD, score
     if _INITIALS.fullmatch(key):
         return _starts_with(Martyr.name_initials, key), None

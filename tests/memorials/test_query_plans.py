@@ -11,7 +11,7 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from benchmarks._plans import captured, scans
 from gis.geodesy import BBox
@@ -182,3 +182,20 @@ def test_a_provinces_compliance_reads_its_indexes(session, registry):
         assert "Index Only Scan facilities ix_facilities_division_code" in plan, plan
     _no_table_scan(plan, "facilities", "inspections")
 
+
+def test_fuzzy_search_reads_few_names_and_finds_every_alike_one(session, registry):
+    """The pieces an alike name must share (``martyrs._shared_pieces``, PostGIS) change what is read, not what is
+    found: the same names as scoring every martyr with ``similarity() >= 0.3``."""
+    from memorials.martyrs import FUZZY_THRESHOLD
+
+    rng = random.Random(7)
+    queries = ["王明", "张德明", "李华", "陈国文建", "明华", "赵光荣", "刘德", "黄世振学"]
+    queries += [rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 3))) for _ in range(12)]
+    answered = 0
+    for q in queries:
+        found = {m.id for m in list_martyrs(session=session, actor=SYSTEM, q=q, fuzzy=True, limit=5_000).items}
+        every = set(session.scalars(select(Martyr.id).where(
+            func.similarity(Martyr.name_key, q) >= FUZZY_THRESHOLD)))
+        assert found == every, q
+        answered += bool(every)
+    assert answered >= 15
