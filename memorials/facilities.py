@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
@@ -200,6 +201,13 @@ def _filtered(stmt: Select, query: FacilityQuery, session: Session, actor: Actor
 def filter_facilities(stmt: Select, *, query: FacilityQuery, session: Session, actor: Actor) -> Select:
     """``stmt`` limited to the facilities matching ``query`` inside the actor's jurisdiction."""
     return _filtered(stmt, query, session, actor)
+
+
+def list_order(*, session: Session, query: FacilityQuery) -> tuple[ColumnElement[Any], ...]:
+    """The list's order as ``ORDER BY`` terms: nearest first, ties by id, with ``near``; else by registry code."""
+    if query.near:
+        return spatial_index(session).nearest_order(*query.near), Facility.id
+    return (Facility.code,)
 
 
 @dataclass

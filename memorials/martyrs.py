@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -190,6 +190,51 @@ def name_condition(session: Session, q: str, *,
     return or_(*conditions), None
 
 
+def _conditions(
+    session: Session, actor: Actor, *, q: str | None, fuzzy: bool = False, division: str | None = None,
+    facility_id: int | None = None, hometown: str | None = None, unit: str | None = None,
+    battle: str | None = None, death_year: int | None = None,
+) -> tuple[list[ColumnElement[bool]], ColumnElement[float] | None]:
+    """What a martyr search asks of each row (inside the actor's jurisdiction), and (fuzzy) the score."""
+    conditions = [in_scope(Martyr.division_code, actor)]
+    if hometown:
+        text = to_simplified(hometown.strip())
+        code = resolve_hometown(session=session, text=text)
+        recorded = Martyr.hometown.like(f"%{like_escape(text)}%", escape="\\")
+        conditions.append(or_(recorded, within(Martyr.hometown_division_code, prefix_of(code))) if code else recorded)
+    for column, value in ((Martyr.unit, unit), (Martyr.battle, battle)):
+        if value:
+            conditions.append(column.like(f"%{like_escape(to_simplified(value.strip()))}%", escape="\\"))
+    if death_year:
+        conditions.append(Martyr.death_date.like(f"{death_year:04d}%"))
+    if division:
+        conditions.append(within(Martyr.division_code, division))
+    score = None
+    if q:
+        condition, score = name_condition(session, q, fuzzy=fuzzy)
+        conditions.append(condition)
+    if facility_id is not None:
+        conditions.append(
+            Martyr.id.in_(select(Burial.martyr_id).where(Burial.facility_id == facility_id, Burial.until.is_(None)))
+        )
+    return conditions, score
+
+
+def _by_initials(q: str | None) -> bool:
+    return bool(q) and _INITIALS.fullmatch(query_key(q or "")) is not None
+
+
+def filter_martyrs(
+    stmt: Select, *, session: Session, actor: Actor, q: str | None = None, hometown: str | None = None,
+    unit: str | None = None, battle: str | None = None, death_year: int | None = None,
+) -> Select:
+    """``stmt`` limited to the martyrs the list finds (not fuzzy) inside the actor's jurisdiction, in its order."""
+    conditions, _ = _conditions(session, actor, q=q, hometown=hometown, unit=unit, battle=battle,
+                                death_year=death_year)
+    order = (Martyr.name_initials, Martyr.name, Martyr.id) if _by_initials(q) else (Martyr.name, Martyr.id)
+    return stmt.where(*conditions).order_by(*order)
+
+
 def list_martyrs(
     *,
     session: Session,
@@ -216,32 +261,13 @@ def list_martyrs(
     """
     if cursor is not None and (offset or fuzzy):
         raise paging.query_problem("cursor", "cannot be combined with offset or fuzzy")
-    conditions = [in_scope(Martyr.division_code, actor)]
-    if hometown:
-        text = to_simplified(hometown.strip())
-        code = resolve_hometown(session=session, text=text)
-        recorded = Martyr.hometown.like(f"%{like_escape(text)}%", escape="\\")
-        conditions.append(or_(recorded, within(Martyr.hometown_division_code, prefix_of(code))) if code else recorded)
-    for column, value in ((Martyr.unit, unit), (Martyr.battle, battle)):
-        if value:
-            conditions.append(column.like(f"%{like_escape(to_simplified(value.strip()))}%", escape="\\"))
-    if death_year:
-        conditions.append(Martyr.death_date.like(f"{death_year:04d}%"))
-    if division:
-        conditions.append(within(Martyr.division_code, division))
-    score = None
-    if q:
-        condition, score = name_condition(session, q, fuzzy=fuzzy)
-        conditions.append(condition)
-    if facility_id is not None:
-        conditions.append(
-            Martyr.id.in_(select(Burial.martyr_id).where(Burial.facility_id == facility_id, Burial.until.is_(None)))
-        )
+    conditions, score = _conditions(session, actor, q=q, fuzzy=fuzzy, division=division, facility_id=facility_id,
+                                    hometown=hometown, unit=unit, battle=battle, death_year=death_year)
     stmt = select(Martyr).where(*conditions)
     if cursor is not None:
         name, ident = paging.decode_cursor(cursor, BY_NAME, (str, int))
         stmt = stmt.where(tuple_(Martyr.name, Martyr.id) > tuple_(literal(name), literal(ident)))
-    by_initials = bool(q) and not fuzzy and _INITIALS.fullmatch(query_key(q or "")) is not None
+    by_initials = not fuzzy and _by_initials(q)
     if by_initials and cursor is None:
         order = (Martyr.name_initials, Martyr.name, Martyr.id)
     elif score is not None:
