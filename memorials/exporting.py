@@ -10,21 +10,23 @@ them imports back (``memorials.importing.import_survey``) with no field lost.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from gis.registers import Heading, Sheet, write_register, write_register_csv
 from gis.tables import write_csv
 from memorials import clock
 from memorials.actors import Actor
+from memorials.divisions import get_division
 from memorials.errors import ValidationProblem
-from memorials.facilities import FacilityQuery, list_facilities
-from memorials.martyrs import current_burial, list_martyrs
-from memorials.models import Division, Facility, User
+from memorials.facilities import FacilityQuery, filter_facilities, list_facilities, list_order
+from memorials.martyrs import filter_martyrs
+from memorials.models import Burial, Division, Facility, Martyr, User
 from memorials.vocab import GENDER_LABELS, KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
 
 COLUMNS: list[tuple[str, str]] = [
@@ -155,35 +157,115 @@ def register_heading(*, session: Session, actor: Actor, subject: str, division: 
 
 # ---- list pages as registers (what a list shows, every page of it, in the printable form) ----------------------
 
+FACILITY_LIST_NAME, MARTYR_LIST_NAME = "纪念设施名录", "烈士名录"
+"""The exports' file names (without the suffix)."""
 FACILITY_LIST_HEADER = ["编号", "名称", "类型", "保护级别", "状态", "所在区划"]
 MARTYR_LIST_HEADER = ["姓名", "曾用名", "性别", "出生", "牺牲", "籍贯", "部队及职务", "安葬地"]
 
 
+@dataclass(frozen=True)
+class MartyrFilters:
+    """What the martyr list page searches by (``q`` as its search box takes it; the rest its filter fields)."""
+
+    q: str | None = None
+    hometown: str | None = None
+    unit: str | None = None
+    battle: str | None = None
+    death_year: int | None = None
+
+
+def _division_name(session: Session, prefix: str) -> str | None:
+    for code in (prefix, prefix.ljust(6, "0")):
+        found = get_division(session=session, code=code)
+        if found:
+            return found.full_name
+    return None
+
+
+def facility_filters(*, session: Session, query: FacilityQuery) -> list[str]:
+    """The filters of a facility list as its export's heading names them (类型：零散烈士墓)."""
+    out = []
+    if query.q:
+        out.append(f"关键词：{query.q}")
+    if query.kinds:
+        out.append("类型：" + "、".join(KIND_LABELS[k] for k in query.kinds))
+    if query.protection_levels:
+        out.append("保护级别：" + "、".join(LEVEL_LABELS[k] for k in query.protection_levels))
+    if query.statuses:
+        out.append("状态：" + "、".join(STATUS_LABELS[k] for k in query.statuses))
+    if query.division:
+        out.append(f"区划：{_division_name(session, query.division) or query.division}")
+    if query.bbox:
+        out.append("范围：地图框选")
+    if query.near:
+        out.append(f"距离（{query.near[0]:g}, {query.near[1]:g}）最近" + (
+            f"，{query.within_m:g} 米内" if query.within_m is not None else ""))
+    return out
+
+
+def martyr_filters(filters: MartyrFilters) -> list[str]:
+    named = (("关键词", filters.q), ("籍贯", filters.hometown), ("部队", filters.unit), ("战役", filters.battle),
+             ("牺牲年份", filters.death_year))
+    return [f"{label}：{value}" for label, value in named if value]
+
+
+def facility_list_statement(*, session: Session, actor: Actor, query: FacilityQuery) -> Select:
+    """The facility list page's columns for every facility matching its filters, in the list's order."""
+    columns = select(Facility.code, Facility.name, Facility.kind, Facility.protection_level, Facility.status,
+                     Division.full_name).join(Division, Division.code == Facility.division_code)
+    return filter_facilities(columns, query=query, session=session, actor=actor).order_by(
+        *list_order(session=session, query=query))
+
+
+def martyr_list_statement(*, session: Session, actor: Actor, filters: MartyrFilters) -> Select:
+    """The martyr list page's columns for every martyr it finds, in its order; where each rests now, if known."""
+    resting = (select(Facility.name).join(Burial, Burial.facility_id == Facility.id)
+               .where(Burial.martyr_id == Martyr.id, Burial.until.is_(None))
+               .order_by(Burial.id).limit(1).scalar_subquery())
+    columns = select(Martyr.name, Martyr.name_variants, Martyr.gender, Martyr.birth_date, Martyr.death_date,
+                     Martyr.hometown, Martyr.unit, Martyr.rank, resting)
+    return filter_martyrs(columns, session=session, actor=actor, q=filters.q, hometown=filters.hometown,
+                          unit=filters.unit, battle=filters.battle, death_year=filters.death_year)
+
+
+def _streamed(session: Session, stmt: Select) -> Iterator[Row[Any]]:
+    """The rows of ``stmt`` as they come (a server-side cursor on PostgreSQL), ``BATCH`` at a time."""
+    yield from session.execute(stmt.execution_options(yield_per=BATCH))
+
+
 def facility_list_sheet(*, session: Session, actor: Actor, query: FacilityQuery) -> Sheet:
-    """The facility list page's columns for every facility matching its filters."""
-    rows = [[f.code, f.name, KIND_LABELS[f.kind], LEVEL_LABELS[f.protection_level], STATUS_LABELS[f.status],
-             f.division.full_name] for f in _all(session, query, actor)]
+    """The facility list page's columns for every facility matching its filters, streamed from the database."""
+    stmt = facility_list_statement(session=session, actor=actor, query=query)
+    rows = ([code, name, KIND_LABELS[kind], LEVEL_LABELS[level], STATUS_LABELS[status], division]
+            for code, name, kind, level, status, division in _streamed(session, stmt))
     return Sheet("纪念设施", FACILITY_LIST_HEADER, rows)
 
 
-def martyr_list_sheet(*, session: Session, actor: Actor, q: str | None) -> Sheet:
-    """The martyr list page's columns for every martyr it finds."""
-    rows = []
-    cursor = None
-    while True:  # page after page by cursor: the total may be an estimate
-        page = list_martyrs(session=session, actor=actor, q=q, limit=BATCH, cursor=cursor)
-        for m in page.items:
-            resting = current_burial(session=session, martyr=m)
-            rows.append([m.name, "、".join(m.name_variants), GENDER_LABELS[m.gender], m.birth_date or "不详",
-                         m.death_date or "不详", m.hometown, m.unit + (f" · {m.rank}" if m.rank else ""),
-                         resting[1].name if resting else "—"])
-        cursor = page.next_cursor
-        if cursor is None:
-            return Sheet("烈士名录", MARTYR_LIST_HEADER, rows)
+def martyr_list_sheet(*, session: Session, actor: Actor, filters: MartyrFilters) -> Sheet:
+    """The martyr list page's columns for every martyr it finds, streamed from the database."""
+    stmt = martyr_list_statement(session=session, actor=actor, filters=filters)
+    rows = ([name, "、".join(variants or []), GENDER_LABELS[gender], birth or "不详", death or "不详", hometown,
+             unit + (f" · {rank}" if rank else ""), resting or "—"]
+            for name, variants, gender, birth, death, hometown, unit, rank, resting in _streamed(session, stmt))
+    return Sheet("烈士名录", MARTYR_LIST_HEADER, rows)
+
+
+def facility_list(*, session: Session, actor: Actor, query: FacilityQuery) -> tuple[Heading, Sheet]:
+    """The facility list's export: its register heading (the filters named) and its rows, not yet read."""
+    heading = register_heading(session=session, actor=actor, subject="烈士纪念设施名录",
+                               filters=facility_filters(session=session, query=query))
+    return heading, facility_list_sheet(session=session, actor=actor, query=query)
+
+
+def martyr_list(*, session: Session, actor: Actor, filters: MartyrFilters) -> tuple[Heading, Sheet]:
+    """The martyr list's export: its register heading (the search named) and its rows, not yet read."""
+    heading = register_heading(session=session, actor=actor, subject="烈士名录", filters=martyr_filters(filters))
+    return heading, martyr_list_sheet(session=session, actor=actor, filters=filters)
 
 
 def write_list(path: Path, heading: Heading, sheet: Sheet, fmt: str) -> None:
-    """A list page's export: XLSX in the register form (title, 序号, signature lines, A4 landscape) or CSV."""
+    """A list page's export: XLSX in the register form (title, 序号, signature lines, A4 landscape) or CSV,
+    written as its rows come (openpyxl's write-only mode; every cell through ``safe_cell``)."""
     if fmt == "csv":
         write_register_csv(path, heading, sheet)
     else:

@@ -8,44 +8,25 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, Response
-from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from api.auth import RegistryReader
 from api.deps import ReadSession
 from api.routers.facilities import FacilityFilter
-from memorials.divisions import get_division
-from memorials.exporting import facility_list_sheet, martyr_list_sheet, register_heading, write_list
-from memorials.facilities import FacilityQuery
-from memorials.vocab import KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
+from memorials.exporting import (
+    FACILITY_LIST_NAME,
+    MARTYR_LIST_NAME,
+    MartyrFilters,
+    facility_list,
+    martyr_list,
+    write_list,
+)
 
 router = APIRouter(include_in_schema=False)
 
 TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
 ListFormat = Literal["xlsx", "csv"]
-
-
-def _facility_filters(session: Session, query: FacilityQuery) -> list[str]:
-    out = []
-    if query.q:
-        out.append(f"关键词：{query.q}")
-    if query.kinds:
-        out.append("类型：" + "、".join(KIND_LABELS[k] for k in query.kinds))
-    if query.protection_levels:
-        out.append("保护级别：" + "、".join(LEVEL_LABELS[k] for k in query.protection_levels))
-    if query.statuses:
-        out.append("状态：" + "、".join(STATUS_LABELS[k] for k in query.statuses))
-    if query.division:
-        out.append(f"区划：{_division_name(session, query.division) or query.division}")
-    return out
-
-
-def _division_name(session: Session, prefix: str) -> str | None:
-    for code in (prefix, prefix.ljust(6, "0")):
-        found = get_division(session=session, code=code)
-        if found:
-            return found.full_name
-    return None
+Text = Annotated[str | None, Query(max_length=100)]
 
 
 def _send(path: Path, name: str, fmt: str) -> Response:
@@ -59,25 +40,27 @@ def _temp(fmt: str) -> Path:
     return Path(handle.name)
 
 
+def _clean(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None
+
+
 @router.get("/facilities/export.{fmt}")
 def export_facility_list(fmt: ListFormat, session: ReadSession, actor: RegistryReader, query: FacilityFilter) -> Response:
-    sheet = facility_list_sheet(session=session, actor=actor, query=query)
-    heading = register_heading(session=session, actor=actor, subject="烈士纪念设施名录",
-                               filters=_facility_filters(session, query))
+    heading, sheet = facility_list(session=session, actor=actor, query=query)
     path = _temp(fmt)
     write_list(path, heading, sheet, fmt)
-    return _send(path, "纪念设施名录", fmt)
+    return _send(path, FACILITY_LIST_NAME, fmt)
 
 
 @router.get("/martyrs/export.{fmt}")
 def export_martyr_list(
     fmt: ListFormat, session: ReadSession, actor: RegistryReader,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Text = None, hometown: Text = None, unit: Text = None, battle: Text = None,
+    death_year: Annotated[int | None, Query(ge=1800, le=2100)] = None,
 ) -> Response:
-    text = q.strip() if q and q.strip() else None
-    sheet = martyr_list_sheet(session=session, actor=actor, q=text)
-    heading = register_heading(session=session, actor=actor, subject="烈士名录",
-                               filters=[f"关键词：{text}"] if text else [])
+    filters = MartyrFilters(q=_clean(q), hometown=_clean(hometown), unit=_clean(unit), battle=_clean(battle),
+                            death_year=death_year)
+    heading, sheet = martyr_list(session=session, actor=actor, filters=filters)
     path = _temp(fmt)
     write_list(path, heading, sheet, fmt)
-    return _send(path, "烈士名录", fmt)
+    return _send(path, MARTYR_LIST_NAME, fmt)
