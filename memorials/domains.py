@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from memorials import list_jobs
 from memorials.actors import Actor
 from memorials.jobs import JobKind
 from memorials.settings import Settings
@@ -128,12 +129,12 @@ def integrity_checks() -> list[tuple[str, Callable[[Session], Any]]]:
 
 
 def job_kinds() -> dict[str, JobKind]:
-    """Every kind of background job the installed packages can run."""
-    out: dict[str, JobKind] = {}
+    """Every kind of background job: the core's own (``memorials.list_jobs``), then the installed packages'."""
+    out: dict[str, JobKind] = dict(list_jobs.JOBS)
     for package in discover():
         for name, kind in package.jobs.items():
             if name in out:
-                raise ValueError(f"two packages run jobs of kind {name!r}")
+                raise ValueError(f"two packages (or a package and the core) run jobs of kind {name!r}")
             out[name] = kind
     return out
 

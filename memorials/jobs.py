@@ -9,7 +9,8 @@ registry the report covers, never wider than the owner's jurisdiction). Its
 Why in the core: the jobs run reports of several packages (the patrol ledger
 of ``inspections``, the core's own list exports), so the queue sits below all
 of them; a package registers what it can run as a :class:`JobKind` in its
-``DomainPackage.jobs`` and the core never imports it.
+``DomainPackage.jobs`` and the core never imports it (the core's own kinds are
+``memorials.list_jobs.JOBS``; ``memorials.domains.job_kinds`` gathers both).
 
 Several server processes share the queue (``memorials.job_worker``):
 
