@@ -104,7 +104,8 @@ def estimate_matching(session: Session, stmt: Select, *, at_least: int) -> tuple
 
 def planner_rows(session: Session, stmt: Select) -> int:
     """PostgreSQL's estimate of the rows ``stmt`` returns (``EXPLAIN``'s top ``Plan Rows``): no row is read."""
-    compiled = stmt.compile(dialect=session.get_bind().dialect)
+    # render_postcompile: an IN list (kind=a,b) becomes plain parameters, as EXPLAIN outside execute() needs
+    compiled = stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True})
     plan = session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar_one()
     if isinstance(plan, str):
         plan = json.loads(plan)

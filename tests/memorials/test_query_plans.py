@@ -144,6 +144,8 @@ def test_totals_past_the_cap_are_the_planners_estimate_and_say_so(session, regis
     else:
         assert (total, estimated) == (ROWS, False)  # SQLite counts: its registries are small
     assert paging.count_matching(session, stmt.where(Facility.code < "T-000050"), cap=100) == (50, False)
+    listed = stmt.where(Facility.kind.in_(["scattered_grave", "cemetery"]))   # an IN list (kind=a,b) past the cap
+    assert paging.count_matching(session, listed, cap=100)[0] > 100
     page = list_facilities(session=session, query=FacilityQuery(), actor=SYSTEM, limit=10)
     assert (page.total, page.total_estimated) == (ROWS, False)  # under COUNT_CAP: exact
 
