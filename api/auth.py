@@ -17,8 +17,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from api.deps import ReadSession
 from memorials.actors import Actor
-from memorials.db import transaction
 from memorials.errors import Forbidden, Unauthenticated
 from memorials.permissions import Permission, allowed
 from memorials.users import SignedIn, resolve_token
@@ -40,12 +40,14 @@ def _token_of(request: Request) -> tuple[str, str] | None:
     return None
 
 
-def signed_in(request: Request) -> SignedIn | None:
+def signed_in(request: Request, session: ReadSession) -> SignedIn | None:
     """The signed-in user of this request, looked up once per request.
 
     A plain ``def`` on purpose: FastAPI runs it in a worker thread, so the
     database lookup never blocks the event loop (which once stalled every
-    request behind a full connection pool).
+    request behind a full connection pool). It reads through the request's
+    ``ReadSession``, the one a reading route gets too (FastAPI makes a
+    dependency once per request): one connection, one transaction.
     """
     if hasattr(request.state, "signed_in"):
         return request.state.signed_in
@@ -53,8 +55,7 @@ def signed_in(request: Request) -> SignedIn | None:
     who = None
     if found is not None:
         token, via = found
-        with transaction(request.app.state.read_sessions) as session:
-            who = resolve_token(session=session, token=token)
+        who = resolve_token(session=session, token=token)
         if who is not None and via == "cookie" and who.kind != "session":
             who = None
         request.state.auth_via = via
