@@ -17,8 +17,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from api.deps import ReadSession
+from api.deps import request_session
 from memorials.actors import Actor
+from memorials.db import transaction
 from memorials.errors import Forbidden, Unauthenticated
 from memorials.permissions import Permission, allowed
 from memorials.users import SignedIn, resolve_token
@@ -40,14 +41,18 @@ def _token_of(request: Request) -> tuple[str, str] | None:
     return None
 
 
-def signed_in(request: Request, session: ReadSession) -> SignedIn | None:
+def signed_in(request: Request) -> SignedIn | None:
     """The signed-in user of this request, looked up once per request.
 
     A plain ``def`` on purpose: FastAPI runs it in a worker thread, so the
     database lookup never blocks the event loop (which once stalled every
-    request behind a full connection pool). It reads through the request's
-    ``ReadSession``, the one a reading route gets too (FastAPI makes a
-    dependency once per request): one connection, one transaction.
+    request behind a full connection pool). It reads through the route's own
+    session when that was made first (``api.deps.request_session``; routes
+    name their session before their user): one connection and one
+    transaction for the request. Otherwise it uses a session of its own and
+    closes it before the route's session connects, so a request never holds
+    two connections (fifty requests doing so would wait on each other for a
+    full pool).
     """
     if hasattr(request.state, "signed_in"):
         return request.state.signed_in
@@ -55,7 +60,12 @@ def signed_in(request: Request, session: ReadSession) -> SignedIn | None:
     who = None
     if found is not None:
         token, via = found
-        who = resolve_token(session=session, token=token)
+        session = request_session(request)
+        if session is not None:
+            who = resolve_token(session=session, token=token)
+        else:
+            with transaction(request.app.state.read_sessions) as own:
+                who = resolve_token(session=own, token=token)
         if who is not None and via == "cookie" and who.kind != "session":
             who = None
         request.state.auth_via = via

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from memorials.db import transaction
 from memorials.divisions import division_prefix
@@ -21,15 +21,30 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def _route_session(request: Request, factory: sessionmaker[Session]) -> Iterator[Session]:
+    with transaction(factory) as session:
+        first = request_session(request) is None
+        if first:
+            request.state.route_session = session
+        try:
+            yield session
+        finally:
+            if first:
+                del request.state.route_session
+
+
+def request_session(request: Request) -> Session | None:
+    """The route's session if it has been made (sign-in reads through it: one connection per request)."""
+    return getattr(request.state, "route_session", None)
+
+
 def read_session(request: Request) -> Iterator[Session]:
-    with transaction(request.app.state.read_sessions) as session:
-        yield session
+    yield from _route_session(request, request.app.state.read_sessions)
 
 
 def write_session(request: Request) -> Iterator[Session]:
     """A session that takes the write lock (SQLite) and commits when the route succeeds."""
-    with transaction(request.app.state.write_sessions) as session:
-        yield session
+    yield from _route_session(request, request.app.state.write_sessions)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
