@@ -194,8 +194,10 @@ def _check_map(live_server, browser, tmp_path, says: str) -> None:  # type: igno
                            arg=facility_id)
     page.evaluate(OPEN_POPUP_OF, facility_id)
     page.locator(".leaflet-popup-content").wait_for(timeout=10000)
-    popup = page.locator(".leaflet-popup-content .patrol")
-    assert popup.inner_text() == f"最近巡查：{clock.today().isoformat()}，状况一般；未逾期"
+    from playwright.sync_api import expect
+
+    popup = page.locator(".leaflet-popup-content .patrol")   # 正在读取巡查情况… until its answer comes
+    expect(popup).to_have_text(f"最近巡查：{clock.today().isoformat()}，状况一般；未逾期", timeout=20000)
     page.screenshot(path=str(tmp_path / "map.png"))
     assert english_on(page) == []
     # The tile server cannot be reached from here: those failures are what the note is about.
