@@ -31,12 +31,12 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2 as httpx
+
+from benchmarks import _servers
 
 TITLE = "Concurrent users: 50 mixed clients and a sign-in flood (uvicorn, one worker)"
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,16 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="an admin URL of a PostgreSQL server with PostGIS; a database is created and dropped")
 
 
-@dataclass
-class Tally:
-    latencies: list[float] = field(default_factory=list)
-    codes: Counter[str] = field(default_factory=Counter)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, code: str, seconds: float) -> None:
-        with self.lock:
-            self.codes[code] += 1
-            self.latencies.append(seconds)
+class Tally(_servers.Tally):
+    """The shared tally, where a refused request (429 in the sign-in flood) is an answer, not an error."""
 
     def errors(self) -> int:
         return sum(n for code, n in self.codes.items() if not code.isdigit() or code.startswith("5"))
