@@ -23,7 +23,6 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
 from sqlalchemy import create_engine, func, insert, select, text
 
+from benchmarks import _databases
 from cases.matching import match as match_clue
 from cases.matching import surname_variants
 from cases.schemas import MatchIn
@@ -160,11 +160,8 @@ def run(args: argparse.Namespace) -> str:
         notes.append(first)
         out.extend(rows)
     if args.postgres:
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        name = f"bench_cases_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
+        name = _databases.scratch_name("bench_cases")
+        url = _databases.create_database(args.postgres, name)
         try:
             with create_engine(url, isolation_level="AUTOCOMMIT").connect() as conn:
                 conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
@@ -173,8 +170,7 @@ def run(args: argparse.Namespace) -> str:
             notes.append(first)
             out.extend(rows)
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            _databases.drop_database(args.postgres, name)
     return "\n".join(["; ".join(notes), "", *out,
                       "", "Clues: the demo's martyrs, each as a traditional-character name with the hometown as "
                       "written in old records and the exact year, and as a homophone of one given-name character "

@@ -36,13 +36,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
 import httpx2 as httpx
 import psutil
 
+from benchmarks import _databases
 from benchmarks.fieldload.accounts import make_plan, solo_patrols
 from benchmarks.fieldload.report import report
 
@@ -102,27 +102,6 @@ def _free_port() -> int:
 
 def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
-
-
-def _database(admin_url: str) -> tuple[str, str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"memorials_field_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop(admin_url: str, name: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 class Server:
@@ -271,7 +250,8 @@ def run(args: argparse.Namespace) -> str:
     size = (1600, 1200) if small else (4000, 3000)
     admin_url = getattr(args, "postgres", "") or os.environ.get(
         "MEMORIALS_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    url, name = _database(admin_url)
+    name = _databases.scratch_name("memorials_field")
+    url = _databases.create_database(admin_url, name)
     tmp = Path(tempfile.mkdtemp(prefix="field-load-"))
     env = {**os.environ, **SERVER_ENV, "MEMORIALS_DATABASE_URL": url, "MEMORIALS_DATA_DIR": str(tmp / "data")}
     figures: dict[str, object] = {"facilities": facilities, "inspectors": inspectors, "planners": planners,
@@ -323,6 +303,6 @@ def run(args: argparse.Namespace) -> str:
             figures["tracebacks"] = server.stop().count("Traceback")
         figures["registry"] = _check_registry(url, tmp / "data" / "photos", started_id)
     finally:
-        _drop(admin_url, name)
+        _databases.drop_database(admin_url, name)
         subprocess.run(["rm", "-rf", str(tmp)], check=False)
     return report(figures)

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from benchmarks import _servers
+from benchmarks import _databases, _servers
 
 TITLE = "Concurrent users: 50 mixed clients and a sign-in flood (uvicorn, one worker)"
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,24 +237,19 @@ def _flood(base: str, headers: dict[str, str], clients: int, seconds: float) -> 
 
 def _postgres_database(admin_url: str) -> tuple[str, Callable[[], None]] | None:
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
 
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            if conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).first() is None:
-                return None
-            name = f"memorials_load_{uuid.uuid4().hex[:8]}"
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            postgis = conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).first()
+        admin.dispose()
+        if postgis is None:
+            return None
+        name = _databases.scratch_name("memorials_load")
+        url = _databases.create_database(admin_url, name)
     except Exception:  # no server here: the PostgreSQL rows are left out, and the report says so
         return None
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
+    return url, lambda: _databases.drop_database(admin_url, name)
 
 
 def _one(tree: Path, label: str, url: str, tmp: Path, args: argparse.Namespace) -> list[str]:

@@ -20,13 +20,12 @@ import os
 import resource
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
+from benchmarks import _databases
 from memorials.bootstrap import prepare_database
 from memorials.db import create_db_engine, session_factory, transaction
 from memorials.demo.synthetic import load_synthetic
@@ -59,12 +58,9 @@ def _load_average() -> str:
 
 
 def run(args: argparse.Namespace) -> str:
-    server = make_url(_server_url())
-    name = f"national_load_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
+    server = _server_url()
+    name = _databases.scratch_name("national_load")
+    url = _databases.create_database(server, name)
     engine = create_db_engine(url)
     try:
         prepare_database(engine)
@@ -86,9 +82,7 @@ def run(args: argparse.Namespace) -> str:
     finally:
         engine.dispose()
         if not args.national_keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            _databases.drop_database(server, name)
     if args.national_keep:
         print(f"kept: {url}", file=sys.stderr)
     assert counted == report.rows, (counted, report.rows)

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
@@ -34,7 +33,7 @@ import httpx2 as httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from benchmarks import _plans, _servers
+from benchmarks import _databases, _plans, _servers
 
 TITLE = "National queries on PostGIS: 50 clients, several workers, tipg beside"
 PASSWORD = "National-queries-bench-42"
@@ -246,23 +245,16 @@ def _deep_cursors(base: str, headers: dict[str, str], province: str) -> list[str
 
 def _database(admin: str, name: str) -> tuple[str, bool]:
     """The URL of database ``name`` (or of a new one), and whether this run made it."""
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    made = False
-    with engine.connect() as conn:
-        if not name:
-            name, made = f"memorials_nq_{uuid.uuid4().hex[:8]}", True
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        elif conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(admin).set(database=name).render_as_string(hide_password=False), made
-
-
-def _drop(admin: str, url: str) -> None:
+    if not name:
+        name = _databases.scratch_name("memorials_nq")
+        return _databases.create_database(admin, name), True
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        missing = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None
     engine.dispose()
+    if missing:
+        return _databases.create_database(admin, name), False
+    return make_url(admin).set(database=name).render_as_string(hide_password=False), False
 
 
 def _row(label: str, target: float, tally: _servers.Tally, seconds: float, plan: str) -> str:
@@ -328,7 +320,7 @@ def run(args: argparse.Namespace) -> str:
                 print(f"   {server.name} logged errors:\n{crashes[-4000:]}", file=sys.stderr)
                 notes.append(f"{server.name} logged tracebacks (see stderr of the run).")
         if made:
-            _drop(admin, url)
+            _databases.drop_database(admin, make_url(url).database)
         shutil.rmtree(tmp, ignore_errors=True)
     lines = [
         f"{args.nq_clients} concurrent clients, each kind for {args.nq_seconds:.0f} s, one kind after another; "
