@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
-from memorials.db import transaction
+from memorials.db import ends_without_io
 from memorials.divisions import division_prefix
 from memorials.errors import ValidationProblem
 from memorials.paging import query_problem
@@ -21,16 +22,42 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _route_session(request: Request, factory: sessionmaker[Session]) -> Iterator[Session]:
-    with transaction(factory) as session:
-        first = request_session(request) is None
+async def _route_session(request: Request, factory: sessionmaker[Session]) -> AsyncIterator[Session]:
+    """The route's session: commits when the route succeeds, rolls back when it raises.
+
+    Made in the event loop (it connects on its first statement, in a worker
+    thread). Ended in a worker thread when that sends ``COMMIT``; in the loop
+    when it sends nothing (``ends_without_io``: PostgreSQL reads), which
+    saves a route one thread hop.
+    """
+    session = factory()
+    first = request_session(request) is None
+    if first:
+        request.state.route_session = session
+    succeeded = False
+    try:
+        yield session
+        succeeded = True
+    finally:
         if first:
-            request.state.route_session = session
-        try:
-            yield session
-        finally:
-            if first:
-                del request.state.route_session
+            del request.state.route_session
+        if ends_without_io(factory):
+            _end(session, commit=succeeded)
+        else:
+            await run_in_threadpool(_end, session, commit=succeeded)
+
+
+def _end(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def request_session(request: Request) -> Session | None:
@@ -38,13 +65,15 @@ def request_session(request: Request) -> Session | None:
     return getattr(request.state, "route_session", None)
 
 
-def read_session(request: Request) -> Iterator[Session]:
-    yield from _route_session(request, request.app.state.read_sessions)
+async def read_session(request: Request) -> AsyncIterator[Session]:
+    async for session in _route_session(request, request.app.state.read_sessions):
+        yield session
 
 
-def write_session(request: Request) -> Iterator[Session]:
+async def write_session(request: Request) -> AsyncIterator[Session]:
     """A session that takes the write lock (SQLite) and commits when the route succeeds."""
-    yield from _route_session(request, request.app.state.write_sessions)
+    async for session in _route_session(request, request.app.state.write_sessions):
+        yield session
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

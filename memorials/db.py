@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import ColumnElement, DateTime, MetaData, create_engine, event, func, literal
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -171,14 +171,54 @@ def older_than_days(
     return func.julianday(instant) < func.julianday(stored) - days
 
 
+class ReadSessionWrite(RuntimeError):
+    """A session made for reading was asked to change data: a programming error, never the user's."""
+
+
 def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
     """Sessions for reading, or (``write=True``) for changing data.
 
     On SQLite a writing session takes the database's write lock when it
-    begins; on PostgreSQL both kinds are the same.
+    begins. On PostgreSQL a reading session runs each statement on its own
+    (``AUTOCOMMIT``): no ``BEGIN`` and ``COMMIT`` round trips, and ending it
+    sends nothing to the server (``ends_without_io``). Each statement sees
+    its own snapshot, as under the default READ COMMITTED anyway. Reading
+    sessions refuse to write, on both backends (``ReadSessionWrite``), so
+    nothing can be half-written outside a transaction.
     """
-    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
-    return sessionmaker(bind=bind, expire_on_commit=False)
+    if write:
+        bind = engine.execution_options(sqlite_begin="IMMEDIATE")
+    elif engine.dialect.name == "postgresql":
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        bind = engine
+    factory = sessionmaker(bind=bind, expire_on_commit=False)
+    if not write:
+        event.listen(factory, "before_flush", _refuse_flush)
+        event.listen(factory, "do_orm_execute", _refuse_change)
+    return factory
+
+
+def ends_without_io(factory: sessionmaker[Session]) -> bool:
+    """Whether ending this factory's sessions (commit or rollback, close) sends nothing to the server.
+
+    True for PostgreSQL reading sessions (autocommit: no transaction is
+    open), so a route may end one in the event loop without a worker thread.
+    """
+    bind = factory.kw["bind"]
+    return bind.dialect.name == "postgresql" and bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
+def _refuse_flush(session: Session, flush_context: object, instances: object) -> None:
+    if session.new or session.dirty or session.deleted:
+        changed = [type(o).__name__ for o in (*session.new, *session.dirty, *session.deleted)]
+        raise ReadSessionWrite(f"a reading session was asked to write {sorted(set(changed))}: use a write session")
+
+
+def _refuse_change(state: ORMExecuteState) -> None:
+    locking = state.is_select and getattr(state.statement, "_for_update_arg", None) is not None
+    if state.is_insert or state.is_update or state.is_delete or locking:
+        raise ReadSessionWrite(f"a reading session was asked to run {state.statement!s:.80}: use a write session")
 
 
 @contextmanager
