@@ -41,7 +41,7 @@ async def _route_session(request: Request, factory: sessionmaker[Session]) -> As
     finally:
         if first:
             del request.state.route_session
-        if ends_without_io(factory):
+        if ends_without_io(session):
             _end(session, commit=succeeded)
         else:
             await run_in_threadpool(_end, session, commit=succeeded)

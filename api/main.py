@@ -36,7 +36,7 @@ from api.static import vendor_mounts
 from evidence.store import store_for
 from memorials import clock, domains
 from memorials.bootstrap import prepare_database
-from memorials.db import create_db_engine, session_factory
+from memorials.db import create_db_engine, route_read_factory, session_factory
 from memorials.job_worker import JobWorker
 from memorials.settings import Settings
 
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.read_sessions = session_factory(engine)
+    app.state.read_sessions = route_read_factory(engine)
     app.state.write_sessions = session_factory(engine, write=True)
     app.state.evidence_store = store_for(settings)
     app.state.job_kinds = kinds

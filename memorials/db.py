@@ -179,34 +179,51 @@ def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Sess
     """Sessions for reading, or (``write=True``) for changing data.
 
     On SQLite a writing session takes the database's write lock when it
-    begins. On PostgreSQL a reading session runs each statement on its own
-    (``AUTOCOMMIT``): no ``BEGIN`` and ``COMMIT`` round trips, and ending it
-    sends nothing to the server (``ends_without_io``). Each statement sees
-    its own snapshot, as under the default READ COMMITTED anyway. Reading
-    sessions refuse to write, on both backends (``ReadSessionWrite``), so
-    nothing can be half-written outside a transaction.
+    begins; on PostgreSQL both kinds are the same. Routes read through
+    ``route_read_factory`` instead.
     """
-    if write:
-        bind = engine.execution_options(sqlite_begin="IMMEDIATE")
-    elif engine.dialect.name == "postgresql":
-        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
-    else:
-        bind = engine
+    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
+
+
+def route_read_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for the web app's reading routes: cheap to end, and unable to write.
+
+    On PostgreSQL each statement runs on its own (``AUTOCOMMIT``): no
+    ``BEGIN`` and ``COMMIT`` round trips, and ending the session sends
+    nothing to the server (``ends_without_io``), so a route may end it in
+    the event loop. Each statement sees its own snapshot, as under the
+    default READ COMMITTED anyway. A streamed statement (``yield_per``) needs
+    a transaction for its server-side cursor: the session begins one first.
+    On both backends the sessions refuse to change data
+    (``ReadSessionWrite``), so nothing is ever half-written outside a
+    transaction.
+    """
+    bind = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
     factory = sessionmaker(bind=bind, expire_on_commit=False)
-    if not write:
-        event.listen(factory, "before_flush", _refuse_flush)
-        event.listen(factory, "do_orm_execute", _refuse_change)
+    event.listen(factory, "before_flush", _refuse_flush)
+    event.listen(factory, "do_orm_execute", _read_only)
+    event.listen(factory, "after_commit", _ended)
+    event.listen(factory, "after_rollback", _ended)
     return factory
 
 
-def ends_without_io(factory: sessionmaker[Session]) -> bool:
-    """Whether ending this factory's sessions (commit or rollback, close) sends nothing to the server.
+BEGAN = "began_for_cursor"
 
-    True for PostgreSQL reading sessions (autocommit: no transaction is
-    open), so a route may end one in the event loop without a worker thread.
+
+def ends_without_io(session: Session) -> bool:
+    """Whether ending ``session`` (commit or rollback, then close) sends nothing to the server.
+
+    True for a ``route_read_factory`` session on PostgreSQL that opened no
+    transaction for a cursor.
     """
-    bind = factory.kw["bind"]
-    return bind.dialect.name == "postgresql" and bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    bind = session.get_bind()
+    return (bind.dialect.name == "postgresql" and bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+            and not session.info.get(BEGAN))
+
+
+def _ended(session: Session) -> None:
+    session.info.pop(BEGAN, None)
 
 
 def _refuse_flush(session: Session, flush_context: object, instances: object) -> None:
@@ -215,10 +232,16 @@ def _refuse_flush(session: Session, flush_context: object, instances: object) ->
         raise ReadSessionWrite(f"a reading session was asked to write {sorted(set(changed))}: use a write session")
 
 
-def _refuse_change(state: ORMExecuteState) -> None:
+def _read_only(state: ORMExecuteState) -> None:
     locking = state.is_select and getattr(state.statement, "_for_update_arg", None) is not None
     if state.is_insert or state.is_update or state.is_delete or locking:
         raise ReadSessionWrite(f"a reading session was asked to run {state.statement!s:.80}: use a write session")
+    options = state.execution_options
+    if (options.get("yield_per") or options.get("stream_results")) and not state.session.info.get(BEGAN):
+        connection = state.session.connection()
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN")  # a server-side cursor lives only inside a transaction
+            state.session.info[BEGAN] = True
 
 
 @contextmanager
