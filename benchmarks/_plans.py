@@ -34,17 +34,27 @@ def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
         event.remove(engine, "before_cursor_execute", listen)
 
 
-def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _nodes(plan: dict[str, Any], *, capped_counts: bool = True) -> Iterator[dict[str, Any]]:
     yield plan
     for child in plan.get("Plans", []):
-        yield from _nodes(child)
+        if capped_counts or not _capped_count(child):
+            yield from _nodes(child, capped_counts=capped_counts)
 
 
-def scans(session: Session, statement: str, parameters: Any) -> list[tuple[str, str, str]]:
-    """``(node type, table, index)`` of every scan in the statement's plan."""
+def _capped_count(node: dict[str, Any]) -> bool:
+    """A ``paging.capped_count`` riding in a page's statement: an InitPlan counting through a ``LIMIT``."""
+    children = node.get("Plans", [])
+    return (node.get("Parent Relationship") == "InitPlan" and node["Node Type"] == "Aggregate"
+            and len(children) == 1 and children[0]["Node Type"] == "Limit")
+
+
+def scans(session: Session, statement: str, parameters: Any, *,
+          capped_counts: bool = True) -> list[tuple[str, str, str]]:
+    """``(node type, table, index)`` of every scan in the statement's plan (``capped_counts=False``: but
+    those of a capped count riding in it)."""
     out = session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters).scalar_one()
     plan = json.loads(out) if isinstance(out, str) else out
-    return [(n["Node Type"], n.get("Relation Name", ""), n.get("Index Name", "")) for n in _nodes(plan[0]["Plan"])
+    return [(n["Node Type"], n.get("Relation Name", ""), n.get("Index Name", "")) for n in _nodes(plan[0]["Plan"], capped_counts=capped_counts)
             if "Scan" in n["Node Type"] and (n.get("Relation Name") or n.get("Index Name"))]
 
 

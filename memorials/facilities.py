@@ -240,21 +240,29 @@ def list_facilities(
         raise paging.query_problem("offset", "cannot be combined with cursor: the cursor already says where to go on")
     # The division is never joined to every match before the sort: loaded for the page's rows, or not at all.
     division = selectinload(Facility.division) if with_divisions else lazyload(Facility.division)
+    matching = _filtered(select(Facility.id), query, session, actor)
+    counted = None
     if query.near:
         rows = _nearest_page(session, query, actor, limit + 1, offset, cursor, division)
     else:
-        stmt = _filtered(select(Facility), query, session, actor)
+        # The count rides in the page's statement (one round trip); it counts every match, not only
+        # those after the cursor.
+        stmt = _filtered(select(Facility, paging.capped_count(session, matching).label("matching")),
+                         query, session, actor)
         if cursor is not None:  # codes are unique: the last code alone says where the page ended
             (code,) = paging.decode_cursor(cursor, BY_CODE, (str,))
             stmt = stmt.where(Facility.code > code)
-        items = list(session.scalars(stmt.options(division).order_by(Facility.code).limit(limit + 1).offset(offset)))
-        rows = [(f, None) for f in items]
+        found = session.execute(stmt.options(division).order_by(Facility.code).limit(limit + 1).offset(offset)).all()
+        rows = [(f, None) for f, _ in found]
+        counted = found[0].matching if found else None
     # One row more than asked says whether a next page exists.
     more, rows = len(rows) > limit, rows[:limit]
     if not more and not offset and cursor is None:
         total, estimated = len(rows), False  # the whole list is on this page: nothing to count
+    elif counted is not None:
+        total, estimated = paging.total_of(session, matching, counted)
     else:
-        total, estimated = paging.count_matching(session, _filtered(select(Facility.id), query, session, actor))
+        total, estimated = paging.count_matching(session, matching)
     next_cursor = None
     if more:
         last, distance = rows[-1]

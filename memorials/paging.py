@@ -24,7 +24,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ScalarSelect, Select, func, select
 from sqlalchemy.orm import Session
 
 from memorials.db import backend_name
@@ -82,13 +82,26 @@ def count_matching(session: Session, stmt: Select, *, cap: int = COUNT_CAP) -> t
     ``cap + 1``). Past it, on PostgreSQL, the planner's estimate is answered
     instead, never less than ``cap + 1``, and ``estimated`` is True.
     """
+    return total_of(session, stmt, session.scalar(select(capped_count(session, stmt, cap=cap))) or 0, cap=cap)
+
+
+def capped_count(session: Session, stmt: Select, *, cap: int = COUNT_CAP) -> ScalarSelect[int]:
+    """``count_matching``'s count as a scalar subquery, to ride in a page's own statement (one round trip).
+
+    It counts up to ``cap + 1`` rows on PostgreSQL, all of them on SQLite;
+    ``total_of`` turns the number read back into ``(total, estimated)``.
+    """
     inner = stmt.order_by(None).limit(None).offset(None)
-    if backend_name(session) != "postgresql":
-        return session.scalar(select(func.count()).select_from(inner.subquery())) or 0, False
-    capped = session.scalar(select(func.count()).select_from(inner.limit(cap + 1).subquery())) or 0
-    if capped <= cap:
-        return capped, False
-    return max(cap + 1, planner_rows(session, inner)), True
+    if backend_name(session) == "postgresql":
+        inner = inner.limit(cap + 1)
+    return select(func.count()).select_from(inner.subquery()).scalar_subquery()
+
+
+def total_of(session: Session, stmt: Select, counted: int, *, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """``(total, estimated)`` from a ``capped_count`` of ``stmt``: the planner's estimate past ``cap``."""
+    if counted <= cap or backend_name(session) != "postgresql":
+        return counted, False
+    return max(cap + 1, planner_rows(session, stmt.order_by(None).limit(None).offset(None))), True
 
 
 def estimate_matching(session: Session, stmt: Select, *, at_least: int) -> tuple[int, bool]:

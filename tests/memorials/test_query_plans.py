@@ -69,8 +69,9 @@ def registry(session):
 def _read(session, work) -> str:
     """Every scan of the statements ``work`` runs: ``node table index`` (PostGIS) or SQLite's plan lines.
 
-    Capped counts are left out: counting at most ``COUNT_CAP + 1`` rows of a
-    whole list in table order is what they are meant to do.
+    Capped counts are left out, on their own or riding in a page's statement:
+    counting at most ``COUNT_CAP + 1`` rows of a whole list in table order is
+    what they are meant to do.
     """
     with captured(session.get_bind()) as seen:
         work()
@@ -79,7 +80,7 @@ def _read(session, work) -> str:
         if statement.startswith("SELECT count(*)") and "LIMIT" in statement:
             continue
         if backend_name(session) == "postgresql":
-            lines += [" ".join(scan) for scan in scans(session, statement, parameters)]
+            lines += [" ".join(scan) for scan in scans(session, statement, parameters, capped_counts=False)]
         else:
             plan = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
             lines += [str(row[-1]) for row in plan]
