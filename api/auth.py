@@ -113,7 +113,7 @@ def requires(permission: Permission) -> Callable[..., object]:
     return dependency
 
 
-def public() -> None:
+async def public() -> None:
     """Marks a route that anyone may call (health, sign-in, static files)."""
 
 

@@ -18,7 +18,7 @@ from memorials.settings import Settings
 from memorials.text import unstorable
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -88,10 +88,7 @@ ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 
 
-def division_query(
-    division: Annotated[str | None, Query(max_length=20, description="division code; its prefix selects "
-                                                                      "everything inside")] = None,
-) -> str | None:
+def division_query(division: str | None) -> str | None:
     """The ``division`` query parameter as a code prefix (the one parser of it for every route)."""
     if not division:
         return None
@@ -99,6 +96,14 @@ def division_query(
         return division_prefix(division, field="division")
     except ValidationProblem as exc:
         raise query_problem("division", exc.reason) from None
+
+
+async def division_parameter(
+    division: Annotated[str | None, Query(max_length=20, description="division code; its prefix selects "
+                                                                      "everything inside")] = None,
+) -> str | None:
+    """``division_query`` as a dependency (``async``: it only parses, so it needs no worker thread)."""
+    return division_query(division)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -126,4 +131,4 @@ async def storable_parameters(request: Request) -> None:
                 raise problem
 
 
-DivisionPrefix = Annotated[str | None, Depends(division_query)]
+DivisionPrefix = Annotated[str | None, Depends(division_parameter)]

@@ -46,7 +46,7 @@ def _split(value: str | None, parser, field: str) -> list[str]:  # type: ignore[
     return out
 
 
-def facility_query(
+async def facility_query(
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS84)")] = None,
     near: Annotated[str | None, Query(description="lon,lat (WGS84): nearest first")] = None,
     within_m: Annotated[float | None, Query(gt=0, le=5_000_000, description="with near: only within this many metres")] = None,

@@ -75,7 +75,7 @@ def _period(value: str | None, field: str) -> str | None:
         raise query_problem(field, str(exc)) from None
 
 
-def report_months(
+async def report_months(
     request: Request,
     from_: Annotated[str, Query(alias="from", description="first month, YYYY-MM")],
     to: Annotated[str, Query(description="last month, YYYY-MM")],
@@ -172,7 +172,7 @@ def get_inspection(inspection_id: IdPath, session: ReadSession, actor: Reader) -
     return service.inspection_out(session=session, inspection=inspection, urls=photo_urls, today=_today())
 
 
-def defect_query(
+async def defect_query(
     division: str | None = None,
     facility_id: IdQuery = None,
     status: Literal["open", "resolved", "overdue"] | None = None,

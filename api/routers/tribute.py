@@ -52,7 +52,7 @@ class TributeGate:
         self.blocked = tuple(tribute.DEFAULT_BLOCKED) + tuple(settings.tribute_blocked_words)
 
 
-def gate(request: Request) -> TributeGate:
+async def gate(request: Request) -> TributeGate:
     state = request.app.state
     if getattr(state, "tribute_gate", None) is None:
         state.tribute_gate = TributeGate(state.settings)
