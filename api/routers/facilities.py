@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.auth import RegistryEditor, RegistryReader
 from api.deps import Cursor, DivisionPrefix, IdPath, Offset, ReadSession, WriteSession, query_problem
-from api.geojson import facility_collection
+from api.geojson import dumps, facility_collection, plain_facility
 from api.idempotency import IdempotencyDep
 from gis.coords import CoordinateError, check_point
 from gis.geodesy import parse_bbox
@@ -104,16 +103,16 @@ def list_facilities(
 ) -> Response:
     """Facilities matching the filters; ``total`` is estimated (``total_estimated``) past 10,000 matches."""
     page = service.list_facilities(session=session, query=query, actor=actor, limit=limit, offset=offset,
-                                   cursor=cursor, with_divisions=False)
-    items = [_out(fac, d) for fac, d in page.rows]
+                                   cursor=cursor, with_divisions=False, plain=True)
+    items = [plain_facility(row, d) for row, d in page.rows]  # FacilityOut's JSON, without the models
     wants_geojson = f == "geojson" or (f is None and "application/geo+json" in request.headers.get("accept", ""))
     if wants_geojson:
         body = facility_collection(items, total=page.total, limit=limit, offset=offset)
         body.update(total_estimated=page.total_estimated, next_cursor=page.next_cursor)
-        return Response(orjson.dumps(body), media_type="application/geo+json")
-    out = KeysetPage[FacilityOut](items=items, total=page.total, limit=limit, offset=offset,
-                                  total_estimated=page.total_estimated, next_cursor=page.next_cursor)
-    return Response(out.model_dump_json(), media_type="application/json")
+        return Response(dumps(body), media_type="application/geo+json")
+    return Response(dumps({"items": items, "total": page.total, "limit": limit, "offset": offset,
+                           "total_estimated": page.total_estimated, "next_cursor": page.next_cursor}),
+                    media_type="application/json")
 
 
 @router.post("", status_code=201, response_model=FacilityOut)

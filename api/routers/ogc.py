@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import RegistryReader
 from api.deps import Cursor, IdPath, Offset, ReadSession, query_problem
-from api.geojson import facility_feature
+from api.geojson import dumps, facility_feature, plain_facility, plain_feature
 from gis.geodesy import parse_bbox
 from memorials import analysis
 from memorials import facilities as service
@@ -42,7 +42,7 @@ CHINA_BBOX = [73.4, 3.8, 135.1, 53.6]
 
 
 def _json(body: Any, media_type: str = "application/json") -> Response:
-    return Response(orjson.dumps(body), media_type=media_type)
+    return Response(dumps(body), media_type=media_type)
 
 
 def _base(request: Request) -> str:
@@ -138,8 +138,8 @@ def items(
     matched: dict[str, int] = {}
     if collection_id == "facilities":
         page = service.list_facilities(session=session, query=service.FacilityQuery(bbox=box), actor=actor,
-                                       limit=limit, offset=offset, cursor=cursor, with_divisions=False)
-        features = [facility_feature(FacilityOut.model_validate(fac)) for fac, _ in page.rows]
+                                       limit=limit, offset=offset, cursor=cursor, with_divisions=False, plain=True)
+        features = [plain_feature(plain_facility(row)) for row, _ in page.rows]
         if not page.total_estimated:  # numberMatched is optional: left out rather than guessed
             matched["numberMatched"] = page.total
         if page.next_cursor:  # by cursor: deep pages cost what the first one does
