@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -30,12 +32,19 @@ def test_two_processes_share_the_tribute_and_sign_in_limits(demo_db_url, tmp_pat
     with transaction(session_factory(first.state.engine, write=True)) as s:
         martyr_id = s.query(Martyr.id).filter(Martyr.name == "张德胜").scalar()
         tribute.publish(session=s, actor=SYSTEM, martyr_id=martyr_id, public=True)
+    while time.time() % 3600 > 3600 - 60:  # tributes are counted per clock hour: not across its end
+        time.sleep(0.5)
     with TestClient(first) as a, TestClient(second) as b:
         url = f"/tribute/martyrs/{martyr_id}/messages"
         codes = [client.post(url, json={"text": f"缅怀先烈{n}"}).status_code
                  for n, client in enumerate((a, a, b, b))]
         assert codes == [201, 201, 201, 429]
-        token = "/api/v1/auth/token"
-        wrong = {"username": "nobody-here", "password": "wrong-password-1"}
-        tries = [client.post(token, data=wrong).status_code for client in (a, a, b, b, a)]
+        # Sign-in attempts are counted per minute (the window the clock is in): five attempts that straddle
+        # a minute's end are counted in two windows, so such a round is tried again with another username.
+        for n in range(3):
+            began = time.time() // 60
+            wrong = {"username": f"nobody-here-{n}", "password": "wrong-password-1"}
+            tries = [client.post("/api/v1/auth/token", data=wrong).status_code for client in (a, a, b, b, a)]
+            if time.time() // 60 == began:
+                break
         assert tries == [401, 401, 401, 401, 429]
