@@ -14,20 +14,20 @@ def scratch_name(prefix: str) -> str:
 
 def create_database(admin_url: str, name: str) -> str:
     """Create database ``name`` on the server of ``admin_url``; its URL (same user and password)."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
+    _run(admin_url, f'CREATE DATABASE "{name}"')
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(admin_url: str, name: str) -> None:
     """Drop database ``name``, closing whatever sessions are still open on it."""
+    _run(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _run(admin_url: str, statement: str) -> None:
+    """One statement outside a transaction (``CREATE``/``DROP DATABASE`` cannot run inside one)."""
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(statement))
     finally:
         admin.dispose()
