@@ -9,7 +9,7 @@ from fastapi import Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
-from memorials.db import ends_without_io
+from memorials.db import end_session, ends_without_io
 from memorials.divisions import division_prefix
 from memorials.errors import ValidationProblem
 from memorials.paging import query_problem
@@ -42,22 +42,9 @@ async def _route_session(request: Request, factory: sessionmaker[Session]) -> As
         if first:
             del request.state.route_session
         if ends_without_io(session):
-            _end(session, commit=succeeded)
+            end_session(session, commit=succeeded)
         else:
-            await run_in_threadpool(_end, session, commit=succeeded)
-
-
-def _end(session: Session, *, commit: bool) -> None:
-    try:
-        if commit:
-            session.commit()
-        else:
-            session.rollback()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+            await run_in_threadpool(end_session, session, commit=succeeded)
 
 
 def request_session(request: Request) -> Session | None:
